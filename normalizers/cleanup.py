@@ -1,0 +1,73 @@
+"""Remove what is not letter text (page numbers, URLs, site chrome) and re-join broken lines."""
+from __future__ import annotations
+
+import functools
+import re
+
+from pipeline.resources import load_data_yaml
+
+
+@functools.lru_cache(maxsize=1)
+def _patterns():
+    data = load_data_yaml("boilerplate.yaml")
+    lines = [re.compile(rf"^(?:{p})$", re.I) for p in data["line_patterns"]]
+    tails = [re.compile(rf"^(?:{p})", re.I) for p in data["tail_markers"]]
+    return lines, tails
+
+
+def is_furniture(line: str) -> bool:
+    s = line.strip().strip("•·*").strip()
+    if not s:
+        return False
+    line_patterns, _ = _patterns()
+    return any(p.match(s) for p in line_patterns)
+
+
+def remove_furniture(text: str) -> tuple[str, int]:
+    """Drop page numbers, URLs and web widgets; cut the site chrome after a tail marker."""
+    _, tails = _patterns()
+    kept: list[str] = []
+    removed = 0
+    for line in text.split("\n"):
+        s = line.strip().strip("•·*").strip()
+        if any(t.match(s) for t in tails):
+            removed += 1
+            break
+        if is_furniture(line):
+            removed += 1
+            continue
+        kept.append(line.rstrip())
+    return "\n".join(kept), removed
+
+
+# A header field broken over two lines by a website's wrapping or a PDF's layout:
+# "ngày 17\ntháng 11 năm 2025", "ỦY\nBAN NHÂN DÂN", "VĂN PHÒNG CHÍNH\nPHỦ".
+_DATE_BREAK = re.compile(r"(ngày\s*\d{0,2})\s*\n\s*(tháng)", re.I)
+_MONTH_BREAK = re.compile(r"(tháng\s*\d{0,2})\s*\n\s*(năm)", re.I)
+_UPPER_WORD = r"[A-ZÀ-ỸĐ][A-ZÀ-ỸĐ]*"
+
+
+def _is_upper_line(s: str) -> bool:
+    letters = [c for c in s if c.isalpha()]
+    return bool(letters) and all(c.isupper() for c in letters)
+
+
+def join_broken_header_lines(text: str) -> str:
+    text = _DATE_BREAK.sub(r"\1 \2", text)
+    text = _MONTH_BREAK.sub(r"\1 \2", text)
+    lines = text.split("\n")
+    out: list[str] = []
+    for line in lines:
+        s = line.strip()
+        if out:
+            prev = out[-1].strip()
+            # one upper-case word alone on a line inside an upper-case name
+            lone = lambda x: len(x.split()) == 1 and len(x) >= 2 and _is_upper_line(x) and x.isalpha()
+            if prev and s and _is_upper_line(prev) and _is_upper_line(s) and (lone(prev) or lone(s)) \
+                    and not prev.endswith((".", ":", ";")) and prev not in ("KT.", "TM.", "TL."):
+                if lone(prev) and prev in {"ỦY", "UỶ", "UBND", "BỘ", "SỞ", "BAN", "TỈNH", "ĐẢNG", "VĂN", "CHỦ"} \
+                        or lone(s) and s in {"PHỦ", "DÂN", "NAM", "TỈNH", "ỦY", "UỶ", "HỘI", "TRỊ"}:
+                    out[-1] = f"{prev} {s}"
+                    continue
+        out.append(line)
+    return "\n".join(out)

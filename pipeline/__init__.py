@@ -1,0 +1,2 @@
+"""directives: structured duty records from Vietnamese official letters."""
+__version__ = "0.1.0"

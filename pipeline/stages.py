@@ -1,0 +1,93 @@
+"""The built-in stages, registered by the names pipeline.yaml uses.
+
+Each is a plain function ``(doc, settings) -> doc``; the work lives in extractors/ and
+normalizers/, one concern per module.
+"""
+from __future__ import annotations
+
+from pipeline.model import Document
+from pipeline.registry import stage
+
+
+@stage("ingest")
+def ingest(doc: Document, settings: dict) -> Document:
+    from extractors.sources import ingest as read_source
+    return read_source(doc, settings)
+
+
+@stage("ocr")
+def ocr(doc: Document, settings: dict) -> Document:
+    if doc.media_type != "image" and all(p.origin != "image" for p in doc.pages):
+        return doc  # every page has real text: nothing to read
+    from extractors.ocr import ocr_stage
+    return ocr_stage(doc, settings)
+
+
+@stage("normalize")
+def normalize(doc: Document, settings: dict) -> Document:
+    from normalizers.cleanup import join_broken_header_lines, remove_furniture
+    from normalizers.unicode import clean_unicode
+    text = "\n".join(p.text for p in doc.pages)
+    text = clean_unicode(text)
+    text, removed = remove_furniture(text)
+    doc.text = join_broken_header_lines(text).strip("\n")
+    return doc
+
+
+@stage("restore_diacritics")
+def restore_diacritics(doc: Document, settings: dict) -> Document:
+    from normalizers.diacritics import get_restorer
+    restored = get_restorer(settings.get("model_dir")).restore(doc.text)
+    if restored.changed:
+        doc.original_text = doc.text
+        doc.text = restored.text
+        low = [t for t in restored.tokens if t.confidence < settings.get("review_confidence", 0.6)]
+        doc.provenance["restoration"] = {
+            "changed_tokens": len(restored.tokens),
+            "low_confidence_tokens": len(low),
+            "line_kinds": {k: restored.line_kinds.count(k) for k in set(restored.line_kinds)},
+        }
+        doc.warn("diacritics_restored",
+                 f"{len(restored.tokens)} tokens restored or repaired ({len(low)} with low confidence)")
+        doc.provenance["restoration_tokens"] = [
+            {"original": t.original, "restored": t.restored, "confidence": round(t.confidence, 3),
+             "start": t.start} for t in restored.tokens]
+    return doc
+
+
+@stage("extract_header")
+def extract_header(doc: Document, settings: dict) -> Document:
+    from extractors.header import extract_header as run
+    return run(doc, settings)
+
+
+@stage("extract_parties")
+def extract_parties(doc: Document, settings: dict) -> Document:
+    from extractors.parties import extract_parties as run
+    return run(doc, settings)
+
+
+@stage("extract_references")
+def extract_references(doc: Document, settings: dict) -> Document:
+    from extractors.references import extract_references as run
+    return run(doc, settings)
+
+
+@stage("extract_tasks")
+def extract_tasks(doc: Document, settings: dict) -> Document:
+    from extractors.tasks import extract_tasks as run
+    return run(doc, settings)
+
+
+@stage("assign_duties")
+def assign_duties(doc: Document, settings: dict) -> Document:
+    from extractors.duties import assign_duties as run
+    return run(doc, settings)
+
+
+@stage("locate")
+def locate(doc: Document, settings: dict) -> Document:
+    if all(p.origin != "ocr" for p in doc.pages):
+        return doc
+    from extractors.provenance import locate_fields
+    return locate_fields(doc, settings)
