@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 from typing import Iterable, Optional
 
+from pipeline import emitters
 from pipeline.config import Config
 from pipeline.outputs import atomic_write_text, to_json, write_document, write_duties
 from pipeline.runner import FileResult, process_file
@@ -37,9 +38,11 @@ def run_paths(paths: list[str], out_dir: str | Path, config: Config,
             write_document(out, result.document)
         results.append(result)
     documents = [r.document for r in results if r.document is not None]
+    documents = emitters.before_write(out, documents, config)
     n_duties = write_duties(out, documents)
     report = build_report(results, n_duties, time.perf_counter() - started)
     atomic_write_text(out / "run.json", to_json(report))
+    emitters.after_write(out, documents, report, config)
     return report
 
 

@@ -80,6 +80,15 @@ def doctor():
     raise typer.Exit(1)
 
 
+@app.command("apply-corrections")
+def apply_corrections(file: Path = typer.Argument(..., help="the clerk's edited nhiem_vu.xlsx or .csv"),
+                      out: Path = typer.Option(Path("outputs"), "--out", help="output folder of the run")):
+    """Store a clerk's corrections so that every later run keeps them."""
+    from pipeline.corrections import apply_corrections as apply
+    summary = apply(file, out)
+    typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+
+
 def main() -> None:
     app()
 
