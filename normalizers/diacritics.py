@@ -32,8 +32,11 @@ import numpy as np
 from normalizers.syllables import (_fix_word, apply_case, has_diacritics, key_of,
                                    parse_syllable, strip_accents)
 
-BOUNDARY = 0
-UNK = 1
+BOUNDARY = 0     # sentence end: . ; : ! ? and paragraph ends
+UNK = 1          # numbers, symbols, foreign words
+SOFT = 2         # a comma, bracket, quote or dash inside a sentence
+FIRST_ID = 3
+HARD_PUNCT = set(".;:!?…")
 LOGP_STEP = 0.05          # quantisation step of stored natural-log scores
 MODEL_VERSION = 1
 
@@ -66,14 +69,25 @@ def _tokenise_corpus(files: list[Path], max_bytes_per_file: Optional[int], log) 
                 prev_b = True
                 for chunk in line.split():
                     core = chunk.strip(punct)
-                    if core is not chunk and core != chunk:
-                        lead = not chunk.startswith(core) if core else True
-                        if lead and not prev_b:
-                            app(BOUNDARY)
-                            prev_b = True
+                    if core != chunk:
                         if not core:
+                            pk = _punct_kind(chunk)
+                            if not prev_b:
+                                app(pk)
+                                prev_b = True
+                            elif pk == BOUNDARY:
+                                stream[-1] = BOUNDARY
                             continue
-                        trail = not chunk.endswith(core)
+                        s0 = chunk.find(core)
+                        if s0 > 0:
+                            pk = _punct_kind(chunk[:s0])
+                            if not prev_b:
+                                app(pk)
+                            elif pk == BOUNDARY and len(stream):
+                                stream[-1] = BOUNDARY
+                        trail = s0 + len(core) < len(chunk)
+                        if trail:
+                            trail_kind = _punct_kind(chunk[s0 + len(core):])
                     else:
                         trail = False
                     i = cache.get(core)
@@ -84,19 +98,25 @@ def _tokenise_corpus(files: list[Path], max_bytes_per_file: Optional[int], log) 
                             if parse_syllable(w) is not None:
                                 i = vocab.get(w)
                                 if i is None:
-                                    i = vocab[w] = len(vocab) + 2
+                                    i = vocab[w] = len(vocab) + FIRST_ID
                         if len(cache) < 2_000_000:
                             cache[core] = i
                     app(i)
                     prev_b = False
                     if trail:
-                        app(BOUNDARY)
+                        app(trail_kind)
                         prev_b = True
                 if not prev_b:
                     app(BOUNDARY)
+                elif len(stream):
+                    stream[-1] = BOUNDARY
         ends.append(len(stream))
         log(f"  {f.name}: {len(stream):,} tokens so far ({time.time() - t0:.0f}s)")
     return stream, vocab, ends
+
+
+def _punct_kind(p: str) -> int:
+    return BOUNDARY if any(ch in HARD_PUNCT for ch in p) else SOFT
 
 
 def _quant(logp: np.ndarray) -> np.ndarray:
@@ -167,22 +187,23 @@ def train_lm(corpus_dir: str | Path, out_dir: str | Path, *, min_syllable_count:
             parts.extend([s[start:end]] * int(weights.get(f.name, 1)))
             start = end
         s = np.concatenate(parts)
-    n_ids = len(vocab) + 2
+    n_ids = len(vocab) + FIRST_ID
     raw_uni = np.bincount(s, minlength=n_ids)
     # prune rare syllables to UNK, renumber by frequency (deterministic tie-break by text)
-    id2syl = [None, None] + [None] * len(vocab)
+    id2syl = [None] * n_ids
     for w, i in vocab.items():
         id2syl[i] = w
-    keep = [(int(raw_uni[i]), id2syl[i]) for i in range(2, n_ids) if raw_uni[i] >= min_syllable_count]
+    keep = [(int(raw_uni[i]), id2syl[i]) for i in range(FIRST_ID, n_ids) if raw_uni[i] >= min_syllable_count]
     keep.sort(key=lambda t: (-t[0], t[1]))
     new_syls = [w for _, w in keep]
     remap = np.full(n_ids, UNK, dtype=np.int64)
     remap[BOUNDARY] = BOUNDARY
+    remap[SOFT] = SOFT
     for j, w in enumerate(new_syls):
-        remap[vocab[w]] = j + 2
+        remap[vocab[w]] = j + FIRST_ID
     s = remap[s]
-    V = len(new_syls) + 2
-    log(f"train_lm: {len(s):,} tokens, {V - 2:,} syllables kept")
+    V = len(new_syls) + FIRST_ID
+    log(f"train_lm: {len(s):,} tokens, {V - FIRST_ID:,} syllables kept")
     uni = np.bincount(s, minlength=V).astype(np.float64)
 
     # n-gram keys
@@ -268,9 +289,9 @@ def train_lm(corpus_dir: str | Path, out_dir: str | Path, *, min_syllable_count:
     )
     with open(out_dir / "syllables.txt", "w", encoding="utf-8") as fh:
         for j, w in enumerate(new_syls):
-            fh.write(f"{w}\t{int(uni[j + 2])}\n")
+            fh.write(f"{w}\t{int(uni[j + FIRST_ID])}\n")
     stats = {
-        "tokens": int(len(s)), "syllables": V - 2,
+        "tokens": int(len(s)), "syllables": V - FIRST_ID,
         "bigrams": int(keep2.sum()), "trigrams": int(keep3.sum()),
         "bigram_types": int(len(k2)), "trigram_types": int(len(k3)),
         "discounts": [D1, float(D2), float(D3)],
@@ -281,3 +302,361 @@ def train_lm(corpus_dir: str | Path, out_dir: str | Path, *, min_syllable_count:
         json.dump(stats, fh, indent=1)
     log(f"train_lm: {stats}")
     return stats
+
+
+# --------------------------------------------------------------------------- model
+
+class SyllableLM:
+    """The trained trigram LM, held in dicts of integer costs (-log p / LOGP_STEP)."""
+
+    def __init__(self, model_dir: Path):
+        model_dir = Path(model_dir)
+        z = np.load(model_dir / "lm.npz")
+        self.V = V = int(z["V"][0])
+        step = float(z["step"][0])
+        self.step = step
+        syls = ["<b>", "<unk>", "<p>"]
+        counts = [0, 0, 0]
+        with open(model_dir / "syllables.txt", encoding="utf-8") as fh:
+            for line in fh:
+                w, c = line.rstrip("\n").split("\t")
+                syls.append(w)
+                counts.append(int(c))
+        assert len(syls) == V, (len(syls), V)
+        self.syls = syls
+        self.counts = counts
+        self.syl2id = {w: i for i, w in enumerate(syls) if i >= FIRST_ID}
+        self.uni = np.rint(-z["uni_logp"].astype(np.float64) / step).astype(np.int64).tolist()
+        self.bow1 = np.rint(-z["uni_bow"].astype(np.float64) / step).astype(np.int64).tolist()
+        bk = _decode_keys(z["bi_keys"])
+        bq = z["bi_q"].astype(np.int64)
+        self.bi = dict(zip(bk.tolist(), bq.tolist()))
+        bb = z["bi_bow"].astype(np.int64)
+        nz = bb > 0
+        self.bi_bow = dict(zip(bk[nz].tolist(), bb[nz].tolist()))
+        tk = _decode_keys(z["tri_keys"])
+        self.tri = dict(zip(tk.tolist(), z["tri_q"].astype(np.int64).tolist()))
+        # candidates per stripped key, most frequent first
+        by_key: dict[str, list[int]] = {}
+        for i in range(FIRST_ID, V):
+            by_key.setdefault(key_of(syls[i]), []).append(i)
+        self.key2ids = {k: tuple(v) for k, v in by_key.items()}
+
+    def cost3(self, u: int, v: int, w: int) -> int:
+        V = self.V
+        uv = u * V + v
+        t = self.tri.get(uv * V + w)
+        if t is not None:
+            return t
+        t = self.bi.get(v * V + w)
+        if t is None:
+            t = self.bow1[v] + self.uni[w]
+        return t + self.bi_bow.get(uv, 0)
+
+
+@dataclass
+class TokenChange:
+    original: str
+    restored: str
+    confidence: float
+    start: int  # offset in the restored text
+
+
+@dataclass
+class Restoration:
+    text: str
+    original: str
+    changed: bool
+    tokens: list[TokenChange] = field(default_factory=list)   # only the tokens that changed
+    line_kinds: list[str] = field(default_factory=list)
+
+
+# chunk = lead punctuation + core + trail punctuation
+_CHUNK_RE = re.compile(r"\S+")
+_LETTER_RE = re.compile(r"[^\W\d_]")
+
+
+def _split_chunk(chunk: str) -> tuple[int, int]:
+    """(start, end) of the core inside the chunk."""
+    core = chunk.strip(PUNCT)
+    if not core:
+        return len(chunk), len(chunk)
+    s = chunk.find(core)
+    return s, s + len(core)
+
+
+def _default_model_dir() -> Path:
+    from pipeline.resources import data_path
+    return data_path("lm")
+
+
+class Restorer:
+    """Detects, per line, what kind of text it holds and restores what needs it."""
+
+    def __init__(self, model_dir: str | Path | None = None, *, beam: int = 6,
+                 max_candidates: int = 8, min_ratio: float = 1e-4):
+        self.model_dir = Path(model_dir) if model_dir else _default_model_dir()
+        self.lm = SyllableLM(self.model_dir)
+        self.beam = beam
+        lm = self.lm
+        # prune rare alternatives: keep forms whose count is >= min_ratio * best count
+        self.key2ids: dict[str, tuple[int, ...]] = {}
+        for k, ids in lm.key2ids.items():
+            top = lm.counts[ids[0]]
+            self.key2ids[k] = tuple(i for i in ids if lm.counts[i] >= top * min_ratio)[:max_candidates]
+        self._confusions = None
+        self._noisy_cache: dict[str, list] = {}
+
+    # ------------------------------------------------------------------ helpers
+    @property
+    def confusions(self):
+        if self._confusions is None:
+            from normalizers.ocr_confusions import ConfusionModel
+            self._confusions = ConfusionModel.load(self.model_dir, self)
+        return self._confusions
+
+    def _syl_id(self, core_lower: str) -> int:
+        return self.lm.syl2id.get(core_lower, UNK)
+
+    def classify(self, cores: list[str]) -> str:
+        """"good" | "no_diacritics" | "noisy" | "other" for the cores of one line."""
+        n = acc = bad_acc = junk = ascii_key = ascii_nonkey = 0
+        for c in cores:
+            if not c:
+                continue
+            if c.isalpha():
+                n += 1
+                lc = c.lower()
+                if has_diacritics(c):
+                    acc += 1
+                    if parse_syllable(_fix_word(lc)) is None:
+                        bad_acc += 1
+                elif lc in self.key2ids:
+                    ascii_key += 1
+                elif not c.isupper():
+                    ascii_nonkey += 1
+            elif _LETTER_RE.search(c) and not c.isdigit():
+                # letters mixed with digits or OCR junk: 1a, bi¢t, x4, 15/CT-UBND
+                if any(ch in "¢€©®§£¥|$¬°™" for ch in c) or re.fullmatch(r"[^\W\d_]*\d[^\W\d_]+|[^\W\d_]+\d", c):
+                    junk += 1
+        if n == 0:
+            return "other"
+        if acc == 0:
+            if ascii_key == 0:
+                return "other"
+            if ascii_nonkey + junk > max(1, 0.34 * n):
+                return "noisy"
+            return "no_diacritics"
+        bad = bad_acc + junk
+        if bad == 0:
+            if acc >= 0.2 * n:
+                return "good"
+            return "noisy" if ascii_nonkey > max(1, 0.2 * n) else "no_diacritics"
+        if acc >= 0.4 * n and bad <= max(1, 0.1 * n):
+            return "good"
+        return "noisy"
+
+    # ------------------------------------------------------------------ decoding
+    def _viterbi(self, lattice: list) -> list[int]:
+        """Best candidate index per position; lattice = [[(id, channel_cost), ...], ...]."""
+        lm = self.lm
+        V, tri, bi, bib, uni, bow1 = lm.V, lm.tri, lm.bi, lm.bi_bow, lm.uni, lm.bow1
+        B = self.beam
+        beam = [(0, BOUNDARY, BOUNDARY)]
+        backs = []
+        for cands in lattice:
+            if len(cands) == 1 and len(beam) == 1:
+                c, ch = cands[0]
+                cost, u, v = beam[0]
+                beam = [(cost + lm.cost3(u, v, c) + ch, v, c)]
+                backs.append(((0, 0),))
+                continue
+            new: dict[int, tuple] = {}
+            bicache: dict[int, int] = {}
+            for si, (cost, u, v) in enumerate(beam):
+                uv = u * V + v
+                uvV = uv * V
+                bw = bib.get(uv, 0)
+                vV = v * V
+                b1 = bow1[v]
+                for ci, (c, ch) in enumerate(cands):
+                    t = tri.get(uvV + c)
+                    if t is None:
+                        vc = vV + c
+                        t = bicache.get(vc)
+                        if t is None:
+                            t = bi.get(vc)
+                            if t is None:
+                                t = b1 + uni[c]
+                            bicache[vc] = t
+                        t += bw
+                    nc = cost + t + ch
+                    k = vV + c
+                    e = new.get(k)
+                    if e is None or nc < e[0]:
+                        new[k] = (nc, si, ci, v, c)
+            vals = sorted(new.values())[:B] if len(new) > B else sorted(new.values())
+            beam = [(e[0], e[3], e[4]) for e in vals]
+            backs.append(tuple((e[1], e[2]) for e in vals))
+        # end of phrase
+        best, bi_ = None, 0
+        for si, (cost, u, v) in enumerate(beam):
+            tot = cost + lm.cost3(u, v, BOUNDARY)
+            if best is None or tot < best:
+                best, bi_ = tot, si
+        out = [0] * len(lattice)
+        si = bi_
+        for i in range(len(lattice) - 1, -1, -1):
+            si, ci = backs[i][si]
+            out[i] = ci
+        return out
+
+    def _confidence(self, lattice, ids, i) -> float:
+        cands = lattice[i]
+        if len(cands) == 1:
+            return 1.0
+        lm = self.lm
+        p2 = ids[i - 2] if i >= 2 else BOUNDARY
+        p1 = ids[i - 1] if i >= 1 else BOUNDARY
+        n1 = ids[i + 1] if i + 1 < len(ids) else BOUNDARY
+        n2 = ids[i + 2] if i + 2 < len(ids) else BOUNDARY
+        costs = []
+        for c, ch in cands:
+            t = lm.cost3(p2, p1, c) + ch
+            t += lm.cost3(p1, c, n1)
+            if n1 != BOUNDARY:
+                t += lm.cost3(c, n1, n2)
+            costs.append(t)
+        chosen = costs[[c for c, _ in cands].index(ids[i])] if ids[i] in [c for c, _ in cands] else min(costs)
+        step = lm.step
+        z = sum(math.exp(-step * (t - chosen)) for t in costs)
+        return round(1.0 / z, 4)
+
+    # ------------------------------------------------------------------ candidates
+    def _candidates(self, core: str, kind: str, upper_line: bool) -> list[tuple[int, int, Optional[str]]]:
+        """[(id, channel cost, lower-case surface or None = keep)] for one core."""
+        if not core:
+            return []
+        if kind == "noisy":
+            got = self._noisy_cache.get(core)
+            if got is None:
+                got = self.confusions.candidates(core)
+                if len(self._noisy_cache) < 200_000:
+                    self._noisy_cache[core] = got
+            return got
+        if not core.isalpha():
+            return [(UNK, 0, None)]
+        lc = core.lower()
+        if has_diacritics(core):
+            i = self._syl_id(_fix_word(lc))
+            return [(i, 0, None)]
+        if core.isupper() and len(core) >= 2 and not upper_line:
+            return [(self._syl_id(lc), 0, None)]       # acronym: UBND, HĐND, CA
+        ids = self.key2ids.get(lc)
+        if not ids:
+            return [(UNK, 0, None)]
+        syls = self.lm.syls
+        return [(i, 0, syls[i]) for i in ids]
+
+    # ------------------------------------------------------------------ main
+    def restore(self, text: str) -> Restoration:
+        lines = text.split("\n")
+        kinds: list[str] = []
+        spans: list[list[tuple[int, int, bool, bool]]] = []
+        for line in lines:
+            toks = []
+            for m in _CHUNK_RE.finditer(line):
+                ch = m.group(0)
+                a, b = _split_chunk(ch)
+                s0 = m.start()
+                toks.append((s0 + a, s0 + b, s0, m.end()))
+            spans.append(toks)
+            kinds.append(self.classify([line[a:b] for a, b, _, _ in toks]) if toks else "other")
+
+        # phrases over consecutive restorable lines
+        replacements: dict[int, dict[int, tuple[int, str, float]]] = {}
+        phrase: list = []       # [(line, a, b, cands)]
+
+        def flush():
+            if not phrase:
+                return
+            lattice = [[(c[0], c[1]) for c in p[3]] for p in phrase]
+            if any(len(c) > 1 for c in lattice):
+                choice = self._viterbi(lattice)
+                ids = [lattice[i][ci][0] for i, ci in enumerate(choice)]
+                for i, ci in enumerate(choice):
+                    ln, a, b, cands = phrase[i]
+                    surf = cands[ci][2] if ln >= 0 else None
+                    if surf is None:
+                        continue
+                    orig = lines[ln][a:b]
+                    new = apply_case(surf, orig)
+                    if new != orig:
+                        conf = self._confidence(lattice, ids, i)
+                        replacements.setdefault(ln, {})[a] = (b, new, conf)
+            phrase.clear()
+
+        soft = [(SOFT, 0, None)]
+
+        def push_punct(pk):
+            if pk == BOUNDARY:
+                flush()
+            elif phrase and phrase[-1][3] is not soft:
+                phrase.append((-1, -1, -1, soft))
+
+        for ln, (line, kind) in enumerate(zip(lines, kinds)):
+            if kind not in ("no_diacritics", "noisy"):
+                flush()
+                continue
+            toks = spans[ln]
+            alpha = [line[a:b] for a, b, _, _ in toks if line[a:b].isalpha()]
+            upper_line = sum(1 for c in alpha if c.isupper()) >= 0.6 * max(1, len(alpha))
+            for a, b, cs, ce in toks:
+                if a > cs:
+                    push_punct(_punct_kind(line[cs:a]))
+                if b > a:
+                    phrase.append((ln, a, b, self._candidates(line[a:b], kind, upper_line)))
+                if ce > b:
+                    push_punct(_punct_kind(line[b:ce]))
+        flush()
+
+        out_lines = []
+        changes: list[TokenChange] = []
+        offset = 0
+        for ln, line in enumerate(lines):
+            rep = replacements.get(ln)
+            if rep:
+                pieces, pos = [], 0
+                for a in sorted(rep):
+                    b, new, conf = rep[a]
+                    pieces.append(line[pos:a])
+                    start = offset + sum(len(p) for p in pieces)
+                    changes.append(TokenChange(line[a:b], new, conf, start))
+                    pieces.append(new)
+                    pos = b
+                pieces.append(line[pos:])
+                line = "".join(pieces)
+            out_lines.append(line)
+            offset += len(line) + 1
+        new_text = "\n".join(out_lines)
+        return Restoration(text=new_text, original=text, changed=new_text != text,
+                           tokens=changes, line_kinds=kinds)
+
+
+@functools.lru_cache(maxsize=4)
+def _get_restorer(model_dir: str) -> Restorer:
+    return Restorer(model_dir or None)
+
+
+def get_restorer(model_dir: str | Path | None = None) -> Restorer:
+    """A cached :class:`Restorer` (loads data/lm by default)."""
+    return _get_restorer(str(model_dir) if model_dir else "")
+
+
+def restore_text(text: str) -> str:
+    return get_restorer().restore(text).text
+
+
+def restore_stream(inp: TextIO, out: TextIO) -> None:
+    """Restore a whole stream (for ``directives restore [FILE]``)."""
+    out.write(get_restorer().restore(inp.read()).text)

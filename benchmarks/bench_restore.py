@@ -1,0 +1,162 @@
+"""Benchmark diacritic restoration on real documents.
+
+    python benchmarks/bench_restore.py [--docs DIR] [--all] [--no-pyvi] [--limit N]
+
+For each document of ../shared/docs (held-out quarter by default, see
+:func:`split_docs`): strip every diacritic (NFD, drop combining marks, đ→d),
+restore, and compare syllable by syllable with the original.  Also: the share of
+syllables left unchanged when the original, correct text is fed in, the speed,
+and the same figures for pyvi's ``ViUtils.add_accents`` as a baseline.
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+import unicodedata
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from normalizers.diacritics import get_restorer  # noqa: E402
+from normalizers.syllables import normalize_tone_placement  # noqa: E402
+
+DOCS = Path(__file__).resolve().parents[2] / "shared" / "docs"
+if not DOCS.exists():
+    DOCS = Path("/work/shared/docs")
+PUNCT = ".,;:!?()[]{}\"'“”‘’…«»-–—/\\*•·|<>=+#%&@^~`_"
+
+
+def strip_all(text: str) -> str:
+    d = unicodedata.normalize("NFD", text)
+    d = "".join(c for c in d if not unicodedata.combining(c))
+    return unicodedata.normalize("NFC", d.replace("đ", "d").replace("Đ", "D"))
+
+
+def split_docs(docs_dir: Path = DOCS) -> tuple[list[Path], list[Path]]:
+    """(dev, held_out): every 4th document (sorted by name) is held out.
+
+    The OCR confusion learner renders only dev documents; the LM never sees any."""
+    files = sorted(p for p in docs_dir.glob("*.txt"))
+    held = [p for i, p in enumerate(files) if i % 4 == 0]
+    dev = [p for i, p in enumerate(files) if i % 4 != 0]
+    return dev, held
+
+
+def syllables(text: str) -> list[list[str]]:
+    """Per line, the alphabetic word cores (what is scored)."""
+    out = []
+    for line in text.split("\n"):
+        row = []
+        for ch in line.split():
+            core = ch.strip(PUNCT)
+            if core and core.isalpha():
+                row.append(core)
+        out.append(row)
+    return out
+
+
+def compare(ref: str, hyp: str) -> tuple[int, int, int, int]:
+    """(correct, total, correct among syllables that carry diacritics, total of those)."""
+    ok = tot = ok_acc = tot_acc = 0
+    for r, h in zip(syllables(ref), syllables(hyp)):
+        if len(r) != len(h):
+            tot += len(r)
+            tot_acc += sum(1 for w in r if strip_all(w) != w)
+            continue
+        for a, b in zip(r, h):
+            tot += 1
+            acc = strip_all(a) != a
+            tot_acc += acc
+            if a == b:
+                ok += 1
+                ok_acc += acc
+    return ok, tot, ok_acc, tot_acc
+
+
+def load(p: Path) -> str:
+    return normalize_tone_placement(unicodedata.normalize("NFC", p.read_text(encoding="utf-8")))
+
+
+def run_restorer(files, restore) -> dict:
+    ok = tot = ok_acc = tot_acc = 0
+    un_ok = un_tot = 0
+    t_strip = 0.0
+    n_syl = 0
+    for p in files:
+        truth = load(p)
+        stripped = strip_all(truth)
+        t0 = time.perf_counter()
+        hyp = restore(stripped)
+        t_strip += time.perf_counter() - t0
+        n_syl += sum(len(r) for r in syllables(stripped))
+        hyp = normalize_tone_placement(hyp)
+        a, b, c, d = compare(truth, hyp)
+        ok, tot, ok_acc, tot_acc = ok + a, tot + b, ok_acc + c, tot_acc + d
+        same = restore(truth)
+        a, b, _, _ = compare(truth, normalize_tone_placement(same))
+        un_ok, un_tot = un_ok + a, un_tot + b
+    return {
+        "syllable_accuracy": ok / max(tot, 1),
+        "accuracy_on_accented": ok_acc / max(tot_acc, 1),
+        "unchanged_share": un_ok / max(un_tot, 1),
+        "syllables_per_s": n_syl / max(t_strip, 1e-9),
+        "syllables": tot,
+    }
+
+
+def pyvi_restore():
+    from pyvi import ViUtils
+
+    def restore(text: str) -> str:
+        out = []
+        for line in text.split("\n"):
+            try:
+                r = ViUtils.add_accents(line)
+                r = r if isinstance(r, str) else str(r)
+            except Exception:  # crashes on some inputs
+                r = line
+            out.append(unicodedata.normalize("NFC", r))
+        return "\n".join(out)
+    return restore
+
+
+def fmt(name: str, m: dict) -> str:
+    return (f"{name:10s} accuracy {100 * m['syllable_accuracy']:6.2f}%  "
+            f"(on accented syllables {100 * m['accuracy_on_accented']:6.2f}%)  "
+            f"unchanged-on-correct {100 * m['unchanged_share']:7.3f}%  "
+            f"{m['syllables_per_s']:9,.0f} syl/s  [{m['syllables']:,} syllables]")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--docs", type=Path, default=DOCS)
+    ap.add_argument("--all", action="store_true", help="all documents, not only the held-out quarter")
+    ap.add_argument("--no-pyvi", action="store_true")
+    ap.add_argument("--limit", type=int, default=0)
+    args = ap.parse_args(argv)
+    dev, held = split_docs(args.docs)
+    sets = {"held-out": held}
+    if args.all:
+        sets["all"] = sorted(dev + held)
+    t0 = time.perf_counter()
+    r = get_restorer()
+    print(f"model load {time.perf_counter() - t0:.2f}s from {r.model_dir}")
+    for name, files in sets.items():
+        if args.limit:
+            files = files[: args.limit]
+        print(f"== {name}: {len(files)} documents from {args.docs}")
+        m = run_restorer(files, lambda t: r.restore(t).text)
+        print(fmt("restorer", m), flush=True)
+        if not args.no_pyvi:
+            try:
+                m = run_restorer(files, pyvi_restore())
+                print(fmt("pyvi", m), flush=True)
+            except ImportError as e:
+                print(f"pyvi unavailable: {e}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

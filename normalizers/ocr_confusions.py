@@ -1,0 +1,272 @@
+"""Learn how Tesseract misreads Vietnamese, and propose repairs for noisy OCR tokens.
+
+Learning (:func:`learn_confusions`): lines of clean text (../shared/docs/*.txt, dev
+part only) are rendered to page images with PIL and DejaVu Serif, read back by
+``tesseract -l eng`` (the failure mode of old archives OCR'd with the wrong
+model), aligned with the truth line by line and word by word (rapidfuzz
+Levenshtein opcodes), and counted into
+
+* a token table: OCR token → truth syllable (``dgng``→``động``, ``1a``→``là``,
+  ``pay``→``đẩy``), kept when seen at least twice;
+* character-segment rules on accent-free forms: OCR segment (1–2 chars) →
+  truth segment (0–2 chars) with P(truth | OCR) (``ir``→``u`` as in sirc/sức,
+  ``¢``→``e``, ``1``→``l``, ``g``→``o``).
+
+Both go to ``data/lm/ocr_confusions.json``.  At run time
+:class:`ConfusionModel` turns a noisy token into candidate syllables with a
+channel cost; the LM decides among them.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import subprocess
+import tempfile
+import unicodedata
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Iterable, Optional
+
+from normalizers.syllables import _fix_word, key_of, parse_syllable, strip_accents
+
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf"
+PUNCT = ".,;:!?()[]{}\"'“”‘’…«»-–—/\\*•·|<>=+#%&@^~`_"
+TABLE_NAME = "ocr_confusions.json"
+
+
+# --------------------------------------------------------------------------- rendering + OCR
+
+def _render_page(lines: list[str], path: Path, size: int = 30, font_path: str = FONT) -> None:
+    from PIL import Image, ImageDraw, ImageFont
+    font = ImageFont.truetype(font_path, size)
+    h_line = int(size * 1.6)
+    width = 60 + max(int(font.getlength(l)) for l in lines)
+    img = Image.new("L", (width + 60, h_line * len(lines) + 80), 255)
+    d = ImageDraw.Draw(img)
+    for i, l in enumerate(lines):
+        d.text((40, 40 + i * h_line), l, font=font, fill=0)
+    img.save(path)
+
+
+def _ocr(path: Path, lang: str, timeout: int = 120) -> list[str]:
+    out = subprocess.run(["tesseract", str(path), "stdout", "-l", lang, "--psm", "6"],
+                         capture_output=True, text=True, timeout=timeout,
+                         env={**os.environ, "OMP_THREAD_LIMIT": "1"})
+    return [l for l in unicodedata.normalize("NFC", out.stdout).split("\n") if l.strip()]
+
+
+def sample_lines(docs: Iterable[Path], n_lines: int, seed: int = 13) -> list[str]:
+    """Deterministic sample of text lines (20–90 chars, mostly letters)."""
+    pool = []
+    for p in sorted(docs):
+        for line in p.read_text(encoding="utf-8").split("\n"):
+            line = unicodedata.normalize("NFC", line.strip())
+            if 20 <= len(line) <= 90 and sum(c.isalpha() for c in line) > 0.6 * len(line):
+                pool.append(line)
+    rng = random.Random(seed)
+    rng.shuffle(pool)
+    return pool[:n_lines]
+
+
+def ocr_pairs(lines: list[str], lang: str = "eng", lines_per_page: int = 25,
+              cache: Optional[Path] = None) -> list[tuple[str, str]]:
+    """Render ``lines`` and OCR them; return (truth line, OCR line) pairs."""
+    from rapidfuzz import fuzz
+    if cache and cache.exists():
+        return [tuple(x) for x in json.loads(cache.read_text(encoding="utf-8"))]
+    pairs = []
+    with tempfile.TemporaryDirectory() as td:
+        for k in range(0, len(lines), lines_per_page):
+            page = lines[k:k + lines_per_page]
+            img = Path(td) / f"p{k}.png"
+            _render_page(page, img)
+            got = _ocr(img, lang)
+            if len(got) == len(page):
+                pairs.extend(zip(page, got))
+            else:   # match each truth line with its most similar OCR line
+                for t in page:
+                    best = max(got, key=lambda g: fuzz.ratio(strip_accents(t), strip_accents(g)), default="")
+                    if best and fuzz.ratio(strip_accents(t), strip_accents(best)) > 60:
+                        pairs.append((t, best))
+    if cache:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_text(json.dumps(pairs, ensure_ascii=False), encoding="utf-8")
+    return pairs
+
+
+# --------------------------------------------------------------------------- alignment
+
+def _cores(line: str) -> list[str]:
+    return [c for c in (ch.strip(PUNCT) for ch in line.split()) if c]
+
+
+def _simple(s: str) -> str:
+    """OCR/truth token -> accent-free lower form used by the character rules."""
+    return strip_accents(s.lower())
+
+
+def align_tokens(truth: str, ocr: str) -> list[tuple[str, str]]:
+    """1:1 word pairs (truth core, OCR core) of one line."""
+    from difflib import SequenceMatcher
+    t, o = _cores(truth), _cores(ocr)
+    ts, os_ = [_simple(x) for x in t], [_simple(x) for x in o]
+    out = []
+    sm = SequenceMatcher(None, ts, os_, autojunk=False)
+    for tag, i1, i2, j1, j2 in sm.get_opcodes():
+        if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
+            out.extend(zip(t[i1:i2], o[j1:j2]))
+    return out
+
+
+def char_segments(truth: str, ocr: str) -> list[tuple[str, str]]:
+    """Aligned (truth segment, OCR segment) pairs of two accent-free words."""
+    from rapidfuzz.distance import Levenshtein
+    out = []
+    for op in Levenshtein.opcodes(truth, ocr):
+        a, b = truth[op.src_start:op.src_end], ocr[op.dest_start:op.dest_end]
+        if op.tag == "equal":
+            out.extend(zip(a, b))
+        elif op.tag == "replace" and len(a) == len(b):
+            out.extend(zip(a, b))
+        else:
+            out.append((a, b))
+    return out
+
+
+def learn_confusions(docs: Iterable[str | Path], out_dir: str | Path, *, n_lines: int = 600,
+                     langs: tuple[str, ...] = ("eng",), cache_dir: Optional[str | Path] = None,
+                     min_token_count: int = 2, seed: int = 13) -> dict:
+    """Render + OCR sampled lines of ``docs``, learn the confusion table, write it to out_dir."""
+    docs = [Path(p) for p in docs]
+    lines = sample_lines(docs, n_lines, seed)
+    tok_counts: dict[str, Counter] = defaultdict(Counter)
+    seg_counts: dict[str, Counter] = defaultdict(Counter)
+    ocr_seg_total: Counter = Counter()
+    n_pairs = 0
+    for lang in langs:
+        cache = Path(cache_dir) / f"pairs_{lang}_{n_lines}_{seed}.json" if cache_dir else None
+        pairs = ocr_pairs(lines, lang, cache=cache)
+        for truth, ocr in pairs:
+            for t, o in align_tokens(truth, ocr):
+                tl, ol = _fix_word(t.lower()), o.lower()
+                if parse_syllable(tl) is None:
+                    continue
+                n_pairs += 1
+                if tl != ol:
+                    tok_counts[ol][tl] += 1
+                else:
+                    tok_counts[ol][tl] += 0  # seen as itself
+                ts, os_ = _simple(tl), _simple(ol)
+                for a, b in char_segments(ts, os_):
+                    if len(a) <= 2 and len(b) <= 2 and b:
+                        seg_counts[b][a] += 1
+                # OCR segment occurrences (denominator of P(truth | ocr seg))
+                for L in (1, 2):
+                    for i in range(len(os_) - L + 1):
+                        ocr_seg_total[os_[i:i + L]] += 1
+    token_table = {}
+    for o, c in sorted(tok_counts.items()):
+        tot = sum(c.values())
+        best = [(t, n) for t, n in c.most_common() if n >= min_token_count and t != o]
+        if best and not o.isdigit():
+            token_table[o] = [[t, round(-math.log(n / max(tot, n)), 3)] for t, n in best[:4]]
+    rules = {}
+    for b, c in sorted(seg_counts.items()):
+        den = max(ocr_seg_total.get(b, 0), sum(c.values()))
+        lst = [[a, round(-math.log(n / den), 3)] for a, n in c.most_common()
+               if a != b and n >= 2 and n / den >= 0.002]
+        if lst:
+            rules[b] = lst[:8]
+    table = {"version": 1, "langs": list(langs), "lines": len(lines), "word_pairs": n_pairs,
+             "tokens": token_table, "rules": rules}
+    out = Path(out_dir) / TABLE_NAME
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(table, ensure_ascii=False, indent=0, sort_keys=True), encoding="utf-8")
+    return {"word_pairs": n_pairs, "tokens": len(token_table), "rules": len(rules), "path": str(out)}
+
+
+# --------------------------------------------------------------------------- run time
+
+class ConfusionModel:
+    """Candidate syllables for a noisy OCR token, with channel costs (LM cost units)."""
+
+    KEEP_NATS = 5.0          # cost of keeping a token that is not a Vietnamese syllable
+    MAX_NATS = 7.0           # candidates dearer than this are dropped
+    SAME_KEY_NATS = 0.0      # re-accenting a token whose letters are right
+
+    def __init__(self, table: dict, restorer):
+        self.restorer = restorer
+        self.step = restorer.lm.step
+        self.tokens = {k: [(t, c) for t, c in v] for k, v in table.get("tokens", {}).items()}
+        self.rules: dict[str, list[tuple[str, float]]] = {
+            k: [(a, c) for a, c in v] for k, v in table.get("rules", {}).items()}
+
+    @classmethod
+    def load(cls, model_dir, restorer) -> "ConfusionModel":
+        p = Path(model_dir) / TABLE_NAME
+        table = json.loads(p.read_text(encoding="utf-8")) if p.exists() else {}
+        return cls(table, restorer)
+
+    def _keys(self, s: str) -> dict[str, float]:
+        """Accent-free keys reachable from ``s`` by at most two learned rewrites."""
+        key2ids = self.restorer.key2ids
+        found: dict[str, float] = {}
+        frontier = {s: 0.0}
+        for _ in range(2):
+            nxt: dict[str, float] = {}
+            for w, cost in frontier.items():
+                for i in range(len(w)):
+                    for L in (1, 2):
+                        seg = w[i:i + L]
+                        if len(seg) < L:
+                            continue
+                        for a, c in self.rules.get(seg, ()):
+                            nc = cost + c
+                            if nc > self.MAX_NATS:
+                                continue
+                            v = w[:i] + a + w[i + L:]
+                            if nc < nxt.get(v, 1e9):
+                                nxt[v] = nc
+            for v, c in nxt.items():
+                if v in key2ids and c < found.get(v, 1e9):
+                    found[v] = c
+            frontier = {v: c for v, c in nxt.items() if len(v) <= 8}
+            if len(frontier) > 400:
+                frontier = dict(sorted(frontier.items(), key=lambda kv: kv[1])[:400])
+        return found
+
+    def candidates(self, core: str) -> list[tuple[int, int, Optional[str]]]:
+        from normalizers.diacritics import UNK
+        r = self.restorer
+        lm = r.lm
+        q = 1.0 / self.step
+        lc = core.lower()
+        if lc.isdigit() or not any(ch.isalpha() for ch in lc):
+            return [(UNK, 0, None)]
+        out: dict[int, tuple[int, Optional[str]]] = {}
+
+        def add(i: int, nats: float, surf: Optional[str]):
+            c = int(round(nats * q))
+            if i not in out or c < out[i][0]:
+                out[i] = (c, surf)
+
+        fixed = _fix_word(lc)
+        sid = lm.syl2id.get(fixed)
+        if sid is not None:
+            add(sid, 0.0, None)            # a real syllable: keeping it is free
+        else:
+            add(UNK, self.KEEP_NATS, None)
+        s = _simple(lc)
+        for i in r.key2ids.get(s, ()):
+            add(i, self.SAME_KEY_NATS + (0.0 if sid is not None or s == lc else 0.5), lm.syls[i])
+        for t, c in self.tokens.get(lc, ()):
+            i = lm.syl2id.get(t)
+            if i is not None:
+                add(i, c, t)
+        for k, c in self._keys(s).items():
+            for i in r.key2ids.get(k, ()):
+                add(i, c + 0.5, lm.syls[i])
+        items = sorted(out.items(), key=lambda kv: kv[1][0])[:24]
+        return [(i, c, surf) for i, (c, surf) in items]
