@@ -44,6 +44,7 @@ def remove_furniture(text: str) -> tuple[str, int]:
 # "ngày 17\ntháng 11 năm 2025", "ỦY\nBAN NHÂN DÂN", "VĂN PHÒNG CHÍNH\nPHỦ".
 _DATE_BREAK = re.compile(r"(ngày\s*\d{0,2})\s*\n\s*(tháng)", re.I)
 _MONTH_BREAK = re.compile(r"(tháng\s*\d{0,2})\s*\n\s*(năm)", re.I)
+_LABEL_BREAK = re.compile(r"^(Kính|Nơi)[ \t]*\n[ \t]*(gửi|nhận)", re.I | re.M)
 _UPPER_WORD = r"[A-ZÀ-ỸĐ][A-ZÀ-ỸĐ]*"
 
 
@@ -55,6 +56,7 @@ def _is_upper_line(s: str) -> bool:
 def join_broken_header_lines(text: str) -> str:
     text = _DATE_BREAK.sub(r"\1 \2", text)
     text = _MONTH_BREAK.sub(r"\1 \2", text)
+    text = _LABEL_BREAK.sub(r"\1 \2", text)
     lines = text.split("\n")
     out: list[str] = []
     for line in lines:

@@ -1,0 +1,354 @@
+"""The ocr stage: read scanned pages with Tesseract in the order the letter is laid out.
+
+Pages that ingest marked ``origin="image"`` (PDF pages without a usable text layer) and
+every frame of an image file are rendered or loaded, cleaned (seal ink removed, upsampled
+when low-resolution, turned upright with Tesseract OSD, deskewed), read word by word with
+boxes and confidences, and put in reading order by extractors.layout.  The number line
+("Số: …") and the date line are checked against their grammar and re-read zone by zone
+when the first reading fails it.  Blank pages are dropped with a warning.
+"""
+from __future__ import annotations
+
+import os
+import re
+import statistics
+import time
+from dataclasses import dataclass, field
+from typing import Optional
+
+from PIL import Image
+
+from extractors import images
+from extractors.layout import Line, OcrWord, fold, order_page, words_from_data
+from pipeline.model import Document, Page, PipelineError, Word
+
+DEFAULTS = {
+    "lang": "vie",
+    "alt_lang": "script/Vietnamese",
+    "dpi": 300,
+    "page_timeout_s": 120,
+    "review_conf": 60,
+    "psm": 3,
+    "upsample_below_dpi": 250,
+    "blank_ink": 0.0015,
+    "max_skew": 3.0,
+    "reread_zones": True,
+}
+
+NUMBER_LINE = re.compile(
+    r"^Số\s*:?\s*(\d{1,6}[a-z]?)?\s*[/-]\s*[A-ZĐ][A-Za-zĐđ0-9]*(\s*[-/.&]\s*[A-ZĐ0-9][A-Za-zĐđ0-9]*)*$")
+DATE_LINE = re.compile(
+    r"^[A-ZĐÀ-Ỹ][^\W\d_]*(?:[ .'-]+[^\W\d_]+)*\s*,\s*ngày\s*(\d{1,2})?\s*tháng\s*(\d{1,2})?\s*"
+    r"năm\s*((?:19|20)\d\d)$")
+
+
+def number_line_ok(text: str) -> bool:
+    return bool(NUMBER_LINE.match(text.strip()))
+
+
+def date_line_ok(text: str) -> bool:
+    m = DATE_LINE.match(text.strip())
+    if not m:
+        return False
+    day, month = m.group(1), m.group(2)
+    if day and not 1 <= int(day) <= 31:
+        return False
+    if month and not 1 <= int(month) <= 12:
+        return False
+    return True
+
+
+@dataclass
+class PageRead:
+    """What reading one page image gave."""
+    lines: list[Line]
+    width: int
+    height: int
+    mean_conf: Optional[float]
+    rotated: int = 0
+    skew: float = 0.0
+    blank: bool = False
+    notes: list[tuple[str, str]] = field(default_factory=list)   # (warning code, message)
+    image: Optional[Image.Image] = None
+
+
+class _Clock:
+    """The time left for one page; every Tesseract call gets what remains."""
+
+    def __init__(self, seconds: float, page: int):
+        self.deadline = time.monotonic() + float(seconds)
+        self.page = page
+        self.seconds = seconds
+
+    def left(self) -> float:
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            self.expired()
+        return remaining
+
+    def expired(self):
+        raise PipelineError("ocr_timeout",
+                            f"page {self.page}: OCR took longer than {self.seconds} s (page_timeout_s)")
+
+
+def _tess(fn, clock: _Clock, *args, **kwargs):
+    try:
+        return fn(*args, timeout=max(1.0, clock.left()), **kwargs)
+    except RuntimeError as exc:
+        if "timeout" in str(exc).lower():
+            clock.expired()
+        raise
+
+
+def _settings(settings: dict) -> dict:
+    merged = dict(DEFAULTS)
+    merged.update({k: v for k, v in (settings or {}).items() if v is not None})
+    return merged
+
+
+def prepare(img: Image.Image, tagged_dpi: Optional[float], s: dict, clock: _Clock,
+            notes: list) -> tuple[Optional[Image.Image], int, float]:
+    """Clean a page image for reading; None when the page is blank."""
+    cleaned = images.remove_colour_ink(img)
+    grey = images.to_grey(cleaned)
+    dpi = images.effective_dpi(grey, tagged_dpi)
+    grey, new_dpi = images.upsample(grey, dpi, target=int(s["dpi"]), below=int(s["upsample_below_dpi"]))
+    if new_dpi != dpi:
+        notes.append(("upsampled", f"low resolution ({dpi:.0f} dpi) scaled to {new_dpi:.0f} dpi"))
+    if images.is_blank(grey, float(s["blank_ink"])):
+        return None, 0, 0.0
+    rotate, conf = images.detect_orientation(grey, timeout=max(1.0, clock.left()))
+    if rotate and conf < 1.0:
+        rotate = 0          # OSD unsure: keep the page as it is
+    if rotate:
+        grey = images.rotate_upright(grey, rotate)
+    grey, angle = images.deskew(grey, float(s["max_skew"]))
+    return grey, rotate, angle
+
+
+def read_words(grey: Image.Image, lang: str, psm: int, clock: _Clock, config: str = "") -> list[OcrWord]:
+    import pytesseract
+    data = _tess(pytesseract.image_to_data, clock, grey, lang=lang,
+                 config=f"--psm {psm} {config}".strip(), output_type=pytesseract.Output.DICT)
+    return words_from_data(data)
+
+
+def _mean_conf(words) -> Optional[float]:
+    confs = [w.conf for w in words if w.conf >= 0 and any(ch.isalnum() for ch in w.text)]
+    return round(statistics.fmean(confs), 1) if confs else None
+
+
+def read_page(img: Image.Image, tagged_dpi: Optional[float], settings: dict, page_number: int,
+              first_page: bool = True) -> PageRead:
+    """Clean, orient, read and order one page image."""
+    from pipeline.doctor import resolve_lang
+    s = _settings(settings)
+    clock = _Clock(float(s["page_timeout_s"]), page_number)
+    notes: list = []
+    grey, rotate, angle = prepare(img, tagged_dpi, s, clock, notes)
+    if grey is None:
+        return PageRead([], img.width, img.height, None, blank=True, notes=notes)
+    lang = resolve_lang(s["lang"])
+    words = read_words(grey, lang, int(s["psm"]), clock)
+    if not [w for w in words if w.conf >= 50 and sum(ch.isalnum() for ch in w.text) >= 2]:
+        return PageRead([], grey.width, grey.height, None, blank=True, notes=notes)
+    lines = order_page(words, grey.width, grey.height, first_page=first_page)
+    if s["reread_zones"] and first_page:
+        reread_header_zones(grey, lines, s, clock, notes)
+    all_words = [w for line in lines for w in line.words]
+    return PageRead(lines, grey.width, grey.height, _mean_conf(all_words), rotate, angle,
+                    notes=notes, image=grey)
+
+
+# ------------------------------------------------------------------ zone re-reading
+
+def _find_line(lines: list[Line], zone: str, score) -> Optional[int]:
+    best, best_i = 0, None
+    for i, line in enumerate(lines):
+        if line.zone != zone:
+            continue
+        sc = score(line.text)
+        if sc > best:
+            best, best_i = sc, i
+    return best_i
+
+
+def _number_score(text: str) -> int:
+    f = fold(text)
+    sc = 0
+    if re.match(r"^\W?s[o0]\b", f) or f.startswith("so"):
+        sc += 2
+    if "/" in f or re.search(r"\d-[a-z]", f):
+        sc += 2
+    if re.search(r"\d", f):
+        sc += 1
+    return sc if sc >= 3 else 0
+
+
+def _date_score(text: str) -> int:
+    f = fold(text)
+    sc = sum(2 for key in ("ngay", "thang", "nam") if key in f)
+    if re.search(r"(19|20)\d\d", f):
+        sc += 1
+    if "," in f:
+        sc += 1
+    return sc if sc >= 3 else 0
+
+
+def _tidy(text: str) -> str:
+    text = re.sub(r"\s+", " ", text).strip()
+    text = re.sub(r"\s*([/-])\s*(?=[A-ZĐ])", r"\1", text)      # "15 / CT - UBND" -> "15/CT-UBND"
+    text = re.sub(r"^S[ốôo6ó]\s*[:;.]?\s*", "Số: ", text) if text[:1] == "S" else text
+    return text
+
+
+def reread_zone(grey: Image.Image, line: Line, grammar, s: dict, clock: _Clock) -> Optional[list[OcrWord]]:
+    """Re-OCR one line's zone (upscaled, psm 7 then 6, main then alternative model);
+    the first reading that fits the grammar, with boxes in page coordinates."""
+    import pytesseract
+    from pipeline.doctor import resolve_lang
+    l, t, r, b = line.box
+    pad = max(8, (b - t) // 2)
+    scale = 2.0 if (b - t) < 120 else 1.0
+    crop = images.crop_zone(grey, (l, t, r, b), pad, scale)
+    x0, y0 = max(0, l - pad), max(0, t - pad)
+    langs = [resolve_lang(s["lang"]), resolve_lang(s["alt_lang"])]
+    for psm in (7, 6):
+        for lang in dict.fromkeys(langs):
+            data = _tess(pytesseract.image_to_data, clock, crop, lang=lang, config=f"--psm {psm}",
+                         output_type=pytesseract.Output.DICT)
+            words = [w for w in words_from_data(data) if w.conf >= 0]
+            text = _tidy(" ".join(w.text for w in words))
+            if not grammar(text):
+                continue
+            # boxes back to page pixels
+            for w in words:
+                w.left = int(x0 + (w.left - 20) / scale)
+                w.top = int(y0 + (w.top - 20) / scale)
+                w.width = int(w.width / scale)
+                w.height = int(w.height / scale)
+                w.block, w.par, w.line = line.words[0].block, line.words[0].par, line.words[0].line
+            tokens = text.split()
+            if len(tokens) == len(words):
+                for w, tok in zip(words, tokens):
+                    w.text = tok
+            else:   # _tidy joined tokens: one word spanning the zone
+                conf = min(w.conf for w in words)
+                words = [OcrWord(text, min(w.left for w in words), min(w.top for w in words),
+                                 max(w.right for w in words) - min(w.left for w in words),
+                                 max(w.bottom for w in words) - min(w.top for w in words), conf)]
+            return words
+    return None
+
+
+def reread_header_zones(grey: Image.Image, lines: list[Line], s: dict, clock: _Clock, notes: list) -> None:
+    for zone, score, grammar, what in (("header_left", _number_score, number_line_ok, "number line"),
+                                      ("header_right", _date_score, date_line_ok, "date line")):
+        i = _find_line(lines, zone, score)
+        if i is None:
+            continue
+        tidy = _tidy(lines[i].text)
+        if grammar(tidy):
+            if tidy != lines[i].text and len(tidy.split()) == len(lines[i].words):
+                for w, tok in zip(lines[i].words, tidy.split()):
+                    w.text = tok
+            continue
+        words = reread_zone(grey, lines[i], grammar, s, clock)
+        if words:
+            notes.append(("zone_reread", f"{what} re-read: {lines[i].text!r} -> "
+                                         f"{' '.join(w.text for w in words)!r}"))
+            lines[i].words = words
+
+
+# ------------------------------------------------------------------ the stage
+
+def _to_page(number: int, read: PageRead) -> Page:
+    words: list[Word] = []
+    texts: list[str] = []
+    for n, line in enumerate(read.lines):
+        texts.append(line.text)
+        for w in line.words:
+            words.append(Word(w.text, w.left, w.top, w.width, w.height, round(w.conf, 1), n))
+    return Page(number=number, text="\n".join(texts), origin="ocr", words=words,
+                width=read.width, height=read.height, mean_conf=read.mean_conf)
+
+
+def _note(doc: Document, read: PageRead, number: int, s: dict) -> None:
+    for code, message in read.notes:
+        if code != "zone_reread" and code != "upsampled":
+            doc.warn(code, message, number)
+    if read.blank:
+        doc.warn("blank_page", f"page {number} is blank and was dropped", number)
+        return
+    if read.rotated:
+        doc.warn("page_rotated", f"page {number} was turned {read.rotated}° to read it", number)
+    if read.mean_conf is not None and read.mean_conf < float(s["review_conf"]):
+        doc.warn("low_ocr_confidence",
+                 f"page {number}: mean OCR confidence {read.mean_conf:.0f} is below {s['review_conf']}",
+                 number)
+
+
+def _require_ocr() -> None:
+    from pipeline.doctor import FIX_COMMAND, check_ocr
+    problems = check_ocr()
+    if problems:
+        raise PipelineError("ocr_unavailable", "; ".join(problems) + f". Fix: {FIX_COMMAND}")
+
+
+def ocr_stage(doc: Document, settings: dict) -> Document:
+    """Fill pages that have no text (scans) by OCR; text pages are left untouched."""
+    s = _settings(settings)
+    is_image = doc.media_type == "image"
+    todo = [p for p in doc.pages if p.origin == "image"]
+    if not is_image and not todo:
+        return doc
+    _require_ocr()
+    os.environ["OMP_THREAD_LIMIT"] = "1"
+    keep_dir = s.get("keep_images")
+    if is_image:
+        pages: list[Page] = []
+        first = True
+        for frame in images.load_image_frames(doc.path, s):
+            number = frame.index + 1
+            read = read_page(frame.image, frame.dpi, s, number, first_page=first)
+            _note(doc, read, number, s)
+            if not read.blank:
+                first = False
+                page = _to_page(number, read)
+                page.image_path = _keep(read, keep_dir, doc, number)
+                pages.append(page)
+            frame.image.close()
+        doc.pages = pages
+    else:
+        first_number = min((p.number for p in doc.pages if p.origin != "image" and p.text.strip()),
+                           default=None)
+        out: list[Page] = []
+        for page in doc.pages:
+            if page.origin != "image":
+                out.append(page)
+                continue
+            img = images.render_pdf_page(doc.path, page.number - 1, int(s["dpi"]), s)
+            first = first_number is None or page.number < first_number
+            read = read_page(img, float(s["dpi"]), s, page.number,
+                             first_page=first and not any(p.origin == "ocr" for p in out))
+            _note(doc, read, page.number, s)
+            if not read.blank:
+                new = _to_page(page.number, read)
+                new.image_path = _keep(read, keep_dir, doc, page.number)
+                out.append(new)
+        doc.pages = out
+    if not doc.pages:
+        raise PipelineError("empty_file", "every page is blank")
+    return doc
+
+
+def _keep(read: PageRead, keep_dir, doc: Document, number: int) -> Optional[str]:
+    """Save the page as read (upright, deskewed) when settings ask for review images."""
+    if not keep_dir or read.image is None:
+        return None
+    from pathlib import Path
+    out = Path(keep_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{doc.doc_id}_p{number}.png"
+    read.image.save(path)
+    return str(path)

@@ -1,0 +1,311 @@
+"""Where the per-document task function runs: in-process, a local process pool, or Dask.
+
+Every executor runs the same function, :func:`run_document` (a thin wrapper over
+``pipeline.runner.process_file``: path + root + resolved config -> FileResult), and
+yields ``(index, FileResult)`` pairs in completion order.  The driver (pipeline/batch.py)
+writes the outputs and the manifest; executors never touch the output folder.
+
+- ``InlineExecutor``: workers=1, in the driver's own process (no crash isolation).
+- ``LocalPoolExecutor``: ``concurrent.futures.ProcessPoolExecutor`` (forkserver) whose
+  workers are recycled after ``executor.recycle_after`` documents (default 50).  A worker
+  killed by a segfault or the OOM killer breaks the pool (BrokenProcessPool): the pool is
+  restarted, the documents that were in flight are run again one at a time in a fresh
+  one-worker pool, and the one that kills its worker again ends ``failed/worker_crashed``.
+- ``DaskExecutor``: ``distributed.Client`` on ``--scheduler tcp://host:8786`` (workers must
+  see the same paths: a shared file system), or a ``LocalCluster`` when ``executor.kind`` is
+  ``dask`` with no scheduler.  A task whose worker dies more often than the scheduler's
+  ``allowed-failures`` ends with KilledWorker -> ``failed/worker_crashed``.
+
+Tesseract runs single-threaded in every worker (OMP_THREAD_LIMIT=1, or
+``executor.omp_thread_limit``): parallelism comes from documents, not from OpenMP threads.
+"""
+from __future__ import annotations
+
+import importlib
+import multiprocessing
+import os
+import sys
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Iterable, Iterator, Optional
+
+from pipeline.config import Config
+from pipeline.runner import FileResult, process_file
+
+Task = tuple[str, str]          # (path, root)
+DEFAULT_RECYCLE_AFTER = 50
+
+
+# ------------------------------------------------------------------ the task function
+
+def _set_worker_env(omp_thread_limit: int = 1) -> None:
+    os.environ["OMP_THREAD_LIMIT"] = str(omp_thread_limit)
+
+
+def _import_plugins(config: Config) -> None:
+    """Modules named in ``plugins:`` of pipeline.yaml register extra stages when imported."""
+    for name in config.raw.get("plugins") or []:
+        importlib.import_module(name)
+
+
+def run_document(path: str, root: str, config: Config) -> FileResult:
+    """The task every executor runs for one file: pure, idempotent, never raises for a bad file."""
+    _set_worker_env(int(config.executor.get("omp_thread_limit") or 1))
+    _import_plugins(config)
+    return process_file(path, root, config)
+
+
+def source_of(path: str | Path, root: str | Path) -> str:
+    """The record's ``source`` for a file, as process_file computes it."""
+    path, root = Path(path), Path(root)
+    try:
+        return str(path.relative_to(root)) if root.is_dir() else path.name
+    except ValueError:
+        return path.name
+
+
+def crashed(task: Task, message: str) -> FileResult:
+    return FileResult(source=source_of(*task), status="failed", reason="worker_crashed",
+                      message=message)
+
+
+# ------------------------------------------------------------------ executors
+
+class Executor:
+    kind = "base"
+
+    def __init__(self, config: Config, workers: int):
+        self.config = config
+        self.workers = workers
+        self.crashes = 0
+
+    def describe(self) -> dict:
+        return {"kind": self.kind, "workers": self.workers}
+
+    def run(self, tasks: list[Task]) -> Iterator[tuple[int, FileResult]]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class InlineExecutor(Executor):
+    """One document after another in the driver's process (workers=1)."""
+    kind = "inline"
+
+    def __init__(self, config: Config, workers: int = 1):
+        super().__init__(config, 1)
+        _set_worker_env(int(config.executor.get("omp_thread_limit") or 1))
+
+    def run(self, tasks: list[Task]) -> Iterator[tuple[int, FileResult]]:
+        for i, (path, root) in enumerate(tasks):
+            yield i, run_document(path, root, self.config)
+
+
+class _RecyclingPool(ProcessPoolExecutor):
+    """ProcessPoolExecutor whose workers exit after max_tasks_per_child and are always replaced.
+
+    CPython 3.11–3.14 can deadlock once a worker exits at its task limit (gh-115634: a
+    stale idle-worker token stops the replacement); this keeps the pool at max_workers.
+    """
+
+    def _adjust_process_count(self):
+        if getattr(self, "_shutdown_thread", False):
+            return
+        while len(self._processes) < self._max_workers:
+            self._spawn_process()
+
+
+def _pool_initializer(omp_thread_limit: int) -> None:
+    _set_worker_env(omp_thread_limit)
+
+
+class LocalPoolExecutor(Executor):
+    kind = "local"
+
+    def __init__(self, config: Config, workers: int, recycle_after: Optional[int] = None):
+        super().__init__(config, workers)
+        self.recycle_after = recycle_after or int(config.executor.get("recycle_after")
+                                                  or DEFAULT_RECYCLE_AFTER)
+        self.omp = int(config.executor.get("omp_thread_limit") or 1)
+        method = config.executor.get("start_method") or "forkserver"
+        self._ctx = multiprocessing.get_context(method)
+        if method == "forkserver":
+            self._ctx.set_forkserver_preload(["pipeline.runner", "pipeline.stages"])
+        self._pool: Optional[ProcessPoolExecutor] = None
+
+    def describe(self) -> dict:
+        return {"kind": self.kind, "workers": self.workers, "recycle_after": self.recycle_after}
+
+    def _new_pool(self, workers: int) -> ProcessPoolExecutor:
+        return _RecyclingPool(max_workers=workers, mp_context=self._ctx,
+                              initializer=_pool_initializer, initargs=(self.omp,),
+                              max_tasks_per_child=self.recycle_after)
+
+    def run(self, tasks: list[Task]) -> Iterator[tuple[int, FileResult]]:
+        pending = deque(range(len(tasks)))
+        window = max(2, 2 * self.workers)
+        suspects: list[int] = []
+        self._pool = self._new_pool(self.workers)
+        in_flight: dict = {}
+        try:
+            while pending or in_flight:
+                while pending and len(in_flight) < window:
+                    i = pending.popleft()
+                    try:
+                        fut = self._pool.submit(run_document, *tasks[i], self.config)
+                    except BrokenProcessPool:
+                        pending.appendleft(i)
+                        break
+                    in_flight[fut] = i
+                if not in_flight:       # the pool broke before anything was submitted
+                    self._restart()
+                    continue
+                done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
+                broken = False
+                for fut in done:
+                    i = in_flight.pop(fut)
+                    try:
+                        yield i, fut.result()
+                    except BrokenProcessPool:
+                        broken = True
+                        suspects.append(i)
+                    except Exception as exc:  # unpicklable result, etc.
+                        yield i, FileResult(source=source_of(*tasks[i]), status="failed",
+                                            reason="internal_error",
+                                            message=f"{type(exc).__name__}: {exc}")
+                if broken:
+                    # every future still in flight is broken too: collect them as suspects
+                    for fut, i in list(in_flight.items()):
+                        try:
+                            result = fut.result()
+                        except BaseException:
+                            suspects.append(i)
+                        else:
+                            yield i, result
+                    in_flight.clear()
+                    self.crashes += 1
+                    self._restart()
+                    # run the suspects alone so that only the culprit is marked crashed
+                    for i in sorted(suspects):
+                        yield i, self._run_alone(tasks[i])
+                    suspects.clear()
+        finally:
+            self.close()
+
+    def _restart(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool = self._new_pool(self.workers)
+
+    def _run_alone(self, task: Task) -> FileResult:
+        pool = self._new_pool(1)
+        try:
+            return pool.submit(run_document, *task, self.config).result()
+        except BrokenProcessPool:
+            return crashed(task, "the worker process died while reading this file "
+                                 "(segmentation fault or out of memory)")
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+class DaskExecutor(Executor):
+    kind = "dask"
+
+    def __init__(self, config: Config, workers: int, scheduler: Optional[str] = None):
+        super().__init__(config, workers)
+        from distributed import Client, LocalCluster
+        self.scheduler = scheduler
+        self.cluster = None
+        omp = int(config.executor.get("omp_thread_limit") or 1)
+        if scheduler:
+            self.client = Client(scheduler)
+        else:
+            processes = bool(config.executor.get("processes", True))
+            kwargs = dict(n_workers=workers, threads_per_worker=1, processes=processes,
+                          dashboard_address=None, silence_logs=40)
+            if processes:
+                kwargs["env"] = {"OMP_THREAD_LIMIT": str(omp)}
+            self.cluster = LocalCluster(**kwargs)
+            self.client = Client(self.cluster)
+        self.client.run(_set_worker_env, omp)
+        self.workers = len(self.client.scheduler_info().get("workers", {})) or workers
+
+    def describe(self) -> dict:
+        return {"kind": self.kind, "workers": self.workers,
+                "scheduler": self.scheduler or "LocalCluster"}
+
+    def run(self, tasks: list[Task]) -> Iterator[tuple[int, FileResult]]:
+        from distributed import as_completed
+        from distributed.scheduler import KilledWorker
+        if not tasks:
+            return
+        [config_future] = self.client.scatter([self.config], broadcast=True)
+        window = max(4, 4 * self.workers)
+        pending = deque(range(len(tasks)))
+        index = {}
+
+        def submit(i: int):
+            fut = self.client.submit(run_document, tasks[i][0], tasks[i][1], config_future,
+                                     pure=False, key=f"directives-doc-{i}-{os.getpid()}-{id(self)}")
+            index[fut.key] = i
+            return fut
+
+        first = [submit(pending.popleft()) for _ in range(min(window, len(pending)))]
+        completed = as_completed(first)
+        for fut in completed:
+            i = index.pop(fut.key)
+            try:
+                result = fut.result()
+            except KilledWorker as exc:
+                self.crashes += 1
+                result = crashed(tasks[i], f"the Dask worker died while reading this file: {exc}")
+            except Exception as exc:
+                result = FileResult(source=source_of(*tasks[i]), status="failed",
+                                    reason="internal_error", message=f"{type(exc).__name__}: {exc}")
+            fut.release()
+            if pending:
+                completed.add(submit(pending.popleft()))
+            yield i, result
+
+    def close(self) -> None:
+        try:
+            self.client.close()
+        finally:
+            if self.cluster is not None:
+                self.cluster.close()
+
+
+def default_workers() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def make_executor(config: Config, workers: Optional[int] = None,
+                  scheduler: Optional[str] = None) -> Executor:
+    """--scheduler (or executor.scheduler) -> Dask; executor.kind dask -> LocalCluster;
+    else a local pool of --workers (executor.workers, default: cores); one worker runs inline."""
+    ex = config.executor or {}
+    scheduler = scheduler or ex.get("scheduler")
+    workers = workers or ex.get("workers") or default_workers()
+    workers = max(1, int(workers))
+    if scheduler or ex.get("kind") == "dask":
+        return DaskExecutor(config, workers, scheduler)
+    if workers == 1 and not ex.get("isolate"):
+        return InlineExecutor(config)
+    return LocalPoolExecutor(config, workers)

@@ -1,0 +1,214 @@
+"""Archive-wide links between documents (OUT/links.json).
+
+- citations: a document's ``references[]`` matched against the other documents of the run
+  by number and symbol (and issuer and year when both sides have them);
+- duplicates: documents with the same number, symbol and issuer (and no different year);
+- date suggestions: a document whose issue date the pipeline could not read (null with an
+  ``invalid_date`` warning, or partial) or read differently from how another document
+  cites it gets the cited date offered as a correction, with the citing text as evidence.
+
+Nothing here changes a document: the suggestions are for a clerk (the review page and
+the task list show them).
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, Iterable, Optional
+
+from pipeline.ids import fold, normalize_number_symbol
+
+_ABBREVIATIONS = [
+    (r"\bubnd\b", "uy ban nhan dan"),
+    (r"\bhdnd\b", "hoi dong nhan dan"),
+    (r"\bttg\b", "thu tuong chinh phu"),
+    (r"\btw\b", "trung uong"),
+    (r"\btt\.?\s", "thuong truc "),
+]
+
+
+def _issuer_words(value: Optional[str]) -> list[str]:
+    v = fold(value or "")
+    for pattern, repl in _ABBREVIATIONS:
+        v = re.sub(pattern, repl, v)
+    return re.findall(r"[0-9a-z]+", v)
+
+
+def issuers_compatible(a: Optional[str], b: Optional[str]) -> Optional[bool]:
+    """True/False when both are known; None when either is missing."""
+    wa, wb = _issuer_words(a), _issuer_words(b)
+    if not wa or not wb:
+        return None
+    sa, sb = " ".join(wa), " ".join(wb)
+    if sa == sb or f" {sa} " in f" {sb} " or f" {sb} " in f" {sa} ":
+        return True
+    ta, tb = set(wa), set(wb)
+    return len(ta & tb) / max(len(ta | tb), 1) >= 0.85
+
+
+def _year(date: Optional[str]) -> Optional[str]:
+    return date[:4] if isinstance(date, str) and re.match(r"^\d{4}", date) else None
+
+
+def _years_agree(a: Optional[str], b: Optional[str]) -> bool:
+    ya, yb = _year(a), _year(b)
+    return ya is None or yb is None or ya == yb
+
+
+def display_date(iso: Optional[str]) -> str:
+    """``2021-10-13`` -> ``13/10/2021``; partial dates keep what they have."""
+    if not iso:
+        return ""
+    parts = iso.split("-")
+    return "/".join(reversed(parts)) if all(p.isdigit() for p in parts) else iso
+
+
+def citation_snippet(text: str, number_symbol: str, width: int = 90) -> Optional[str]:
+    """The words around the first place ``text`` cites ``number_symbol`` (spacing and diacritics ignored)."""
+    if not text or not number_symbol:
+        return None
+    folded = fold(text)
+    target = normalize_number_symbol(number_symbol).lower()
+    pattern = r"\s*".join(re.escape(ch) for ch in target)
+    m = re.search(pattern, folded)
+    if not m:
+        return None
+    start = max(0, m.start() - width)
+    end = min(len(text), m.end() + width)
+    # widen to word boundaries
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    while end < len(text) and not text[end].isspace():
+        end += 1
+    snippet = re.sub(r"\s+", " ", text[start:end]).strip()
+    return ("… " if start > 0 else "") + snippet + (" …" if end < len(text) else "")
+
+
+def _has_invalid_date_warning(doc: dict) -> bool:
+    return any((w or {}).get("code") == "invalid_date" for w in doc.get("warnings") or [])
+
+
+def build_links(documents: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    docs = [d for d in documents if d]
+    by_ns: dict[str, list[dict]] = defaultdict(list)
+    for d in docs:
+        if d.get("number_symbol"):
+            by_ns[normalize_number_symbol(d["number_symbol"])].append(d)
+
+    citations = []
+    unresolved = []
+    date_evidence: dict[str, list[dict]] = defaultdict(list)   # target doc_id -> evidence
+    for citing in docs:
+        for ref in citing.get("references") or []:
+            ns = (ref or {}).get("number_symbol")
+            if not ns:
+                continue
+            candidates = []
+            for target in by_ns.get(normalize_number_symbol(ns), []):
+                if target["doc_id"] == citing["doc_id"]:
+                    continue
+                issuer_ok = issuers_compatible(ref.get("issuer"), target.get("issuer"))
+                if issuer_ok is False:
+                    continue
+                if not _years_agree(ref.get("issue_date"), target.get("issue_date")) \
+                        and not _year_in_symbol(ns, target.get("issue_date")):
+                    # numbering restarts every year: another year is another document,
+                    # unless the target's own date is the doubtful part
+                    if not _date_doubtful(target):
+                        continue
+                candidates.append((target, issuer_ok))
+            if not candidates:
+                unresolved.append({"from_doc": citing["doc_id"], "from_source": citing.get("source"),
+                                   "reference": ref})
+                continue
+            snippet = citation_snippet(citing.get("text") or "", ns)
+            for target, issuer_ok in candidates:
+                cited_date = ref.get("issue_date")
+                citations.append({
+                    "from_doc": citing["doc_id"], "from_source": citing.get("source"),
+                    "from_number_symbol": citing.get("number_symbol"), "from_doc_type": citing.get("doc_type"),
+                    "to_doc": target["doc_id"], "to_source": target.get("source"),
+                    "to_number_symbol": target.get("number_symbol"), "to_doc_type": target.get("doc_type"),
+                    "reference": ref,
+                    "match": "number_symbol+issuer" if issuer_ok else "number_symbol",
+                    "date_agrees": (cited_date == target.get("issue_date")) if cited_date else None,
+                    "snippet": snippet,
+                })
+                if cited_date and re.match(r"^\d{4}-\d{2}-\d{2}$", cited_date) \
+                        and cited_date != target.get("issue_date"):
+                    date_evidence[target["doc_id"]].append({
+                        "date": cited_date, "citing_doc": citing["doc_id"],
+                        "citing_source": citing.get("source"),
+                        "citing_number_symbol": citing.get("number_symbol"),
+                        "citing_doc_type": citing.get("doc_type"), "snippet": snippet})
+
+    by_id = {d["doc_id"]: d for d in docs}
+    suggestions = []
+    for doc_id, evidence in date_evidence.items():
+        target = by_id[doc_id]
+        current = target.get("issue_date")
+        if current is None:
+            reason = "invalid_date" if _has_invalid_date_warning(target) else "missing"
+        elif all(e["date"].startswith(current) for e in evidence) and len(current) < 10:
+            reason = "partial"
+        else:
+            reason = "differs"
+        dates: dict[str, list[dict]] = defaultdict(list)
+        for e in evidence:
+            dates[e["date"]].append(e)
+        for date, ev in sorted(dates.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+            suggestions.append({
+                "doc_id": doc_id, "source": target.get("source"),
+                "number_symbol": target.get("number_symbol"),
+                "field": "issue_date", "current": current, "suggested": date,
+                "suggested_display": display_date(date), "reason": reason,
+                "agreeing_citations": len(ev), "contested": len(dates) > 1,
+                "evidence": [{k: e[k] for k in ("citing_doc", "citing_source", "citing_number_symbol",
+                                                "citing_doc_type", "snippet")} for e in ev],
+            })
+
+    duplicates = []
+    for ns, group in by_ns.items():
+        if len(group) < 2:
+            continue
+        clusters: list[list[dict]] = []
+        for d in group:
+            for cluster in clusters:
+                head = cluster[0]
+                if issuers_compatible(head.get("issuer"), d.get("issuer")) is not False \
+                        and _years_agree(head.get("issue_date"), d.get("issue_date")):
+                    cluster.append(d)
+                    break
+            else:
+                clusters.append([d])
+        for cluster in clusters:
+            if len(cluster) > 1:
+                duplicates.append({
+                    "number_symbol": cluster[0].get("number_symbol"),
+                    "issuer": next((d.get("issuer") for d in cluster if d.get("issuer")), None),
+                    "documents": [{"doc_id": d["doc_id"], "source": d.get("source"),
+                                   "issue_date": d.get("issue_date")} for d in cluster],
+                })
+
+    return {"citations": citations, "duplicates": duplicates, "date_suggestions": suggestions,
+            "unresolved_references": unresolved,
+            "counts": {"documents": len(docs), "citations": len(citations), "duplicates": len(duplicates),
+                       "date_suggestions": len(suggestions), "unresolved_references": len(unresolved)}}
+
+
+def _date_doubtful(doc: dict) -> bool:
+    return doc.get("issue_date") is None or _has_invalid_date_warning(doc) \
+        or "issue_date" in (doc.get("needs_review") or [])
+
+
+def _year_in_symbol(ns: str, date: Optional[str]) -> bool:
+    m = re.search(r"/(\d{4})/", ns or "")
+    return bool(m and _year(date) == m.group(1))
+
+
+def write_links(out_dir: Path, documents: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    from pipeline.outputs import atomic_write_text, to_json
+    links = build_links(documents)
+    atomic_write_text(Path(out_dir) / "links.json", to_json(links))
+    return links
