@@ -110,21 +110,26 @@ def render_pdf_page(path: str | Path, index: int, dpi: int, settings: dict) -> I
 # ------------------------------------------------------------------ cleaning
 
 def remove_colour_ink(img: Image.Image, red: bool = True, blue: bool = True) -> Image.Image:
-    """Seal (red) and signature (blue) ink -> white; black text under the ink stays."""
-    if img.mode not in ("RGB", "RGBA"):
-        return img
+    """A grey page without seal (red) and signature (blue) ink; black text under the ink stays.
+
+    Where a pixel leans red, its grey value is raised to its red channel: red ink is bright in
+    the red channel while black text stays dark, so a seal over a signature name fades out
+    without eating the letters it covers (blue ink likewise with the blue channel).
+    """
+    if img.mode not in ("RGB", "RGBA", "P", "CMYK"):
+        return to_grey(img)
     arr = np.asarray(img.convert("RGB")).astype(np.int16)
     r, g, b = arr[..., 0], arr[..., 1], arr[..., 2]
-    mask = np.zeros(r.shape, bool)
+    grey = (0.299 * r + 0.587 * g + 0.114 * b)
     if red:
-        mask |= (r > 80) & (r - np.maximum(g, b) > 45)
+        redness = r - np.maximum(g, b)
+        mask = redness > 12
+        grey = np.where(mask, np.maximum(grey, r * 1.2), grey)
     if blue:
-        mask |= (b > 80) & (b - np.maximum(r, g) > 45)
-    if not mask.any():
-        return img.convert("RGB")
-    out = arr.astype(np.uint8).copy()
-    out[mask] = 255
-    return Image.fromarray(out)
+        blueness = b - np.maximum(r, g)
+        mask = blueness > 12
+        grey = np.where(mask, np.maximum(grey, b * 1.2), grey)
+    return Image.fromarray(np.clip(grey, 0, 255).astype(np.uint8), "L")
 
 
 def to_grey(img: Image.Image) -> Image.Image:

@@ -137,6 +137,8 @@ def drop_noise(words: list[OcrWord]) -> list[OcrWord]:
             continue
         if w.height > 3.5 * h and w.conf < 80:
             continue
+        if w.height < 0.4 * h and w.conf < 50 and w.text not in {"-", "–", "."}:
+            continue
         out.append(w)
     return out
 

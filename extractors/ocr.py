@@ -109,8 +109,7 @@ def _settings(settings: dict) -> dict:
 def prepare(img: Image.Image, tagged_dpi: Optional[float], s: dict, clock: _Clock,
             notes: list) -> tuple[Optional[Image.Image], int, float]:
     """Clean a page image for reading; None when the page is blank."""
-    cleaned = images.remove_colour_ink(img)
-    grey = images.to_grey(cleaned)
+    grey = images.remove_colour_ink(img)
     dpi = images.effective_dpi(grey, tagged_dpi)
     grey, new_dpi = images.upsample(grey, dpi, target=int(s["dpi"]), below=int(s["upsample_below_dpi"]))
     if new_dpi != dpi:

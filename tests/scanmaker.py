@@ -45,7 +45,7 @@ STANDARD_LETTERS = [
 
 DOC_TYPES = ("CHỈ THỊ", "KẾ HOẠCH", "QUYẾT ĐỊNH", "CÔNG ĐIỆN", "THÔNG BÁO", "NGHỊ QUYẾT",
              "BÁO CÁO", "HƯỚNG DẪN", "TỜ TRÌNH", "CÔNG VĂN", "THÔNG TƯ", "NGHỊ ĐỊNH")
-_MOTTO = re.compile(r"^(CỘNG HO?[ÀÒ]A|CHỦ NGHĨA|Độc lập|ĐẢNG CỘNG SẢN)", re.I)
+_MOTTO = re.compile(r"^(CỘNG H(?:OÀ|ÒA)|CHỦ NGHĨA|Độc lập|ĐẢNG CỘNG SẢN)", re.I)
 _DATE = re.compile(r",?\s*ngày\b.*\bnăm\s+\d{4}")
 _SEPARATOR = re.compile(r"^[-_=~.]{3,}$")
 _ITEM = re.compile(r"^([-+•]\s|\d+[.)-]\s|[a-zđ][.)]\s|[IVX]+\.\s)")
@@ -108,10 +108,12 @@ def _join_block(block: list[str]) -> list[str]:
 
 def _split_issuer(text: str) -> list[str]:
     """'ỦY BAN NHÂN DÂN TỈNH ĐẮK LẮK' -> two lines, as printed."""
-    m = re.search(r"\s(TỈNH|THÀNH PHỐ|HUYỆN|XÃ|PHƯỜNG|SỞ|BAN|PHÒNG)\s", text)
-    if m and m.start() > 3 and not text.startswith("TỈNH ỦY"):
-        return [text[:m.start()].strip(), text[m.start():].strip()]
-    m = re.search(r"\s(PHỦ)$", text)
+    if text.startswith("TỈNH ỦY") or len(text) < 22:
+        return [text]
+    for key in ("TỈNH", "THÀNH PHỐ", "HUYỆN", "SỞ", "XÃ", "PHƯỜNG"):
+        m = re.search(r"\s" + key + r"\s", text)
+        if m and m.start() > 3:
+            return [text[:m.start()].strip(), text[m.start():].strip()]
     return [text]
 
 
