@@ -1,70 +1,296 @@
-"""A run over many files: find the sources, run each, write what they gave."""
+"""A run over many files: find the sources, run each on an executor, write what they gave.
+
+The driver (this module) is the only writer of the output folder:
+
+1. hash every input file (cached by path/size/mtime in the manifest) and look it up in the
+   manifest (pipeline/manifest.py); finished files are skipped unless ``--force`` (and
+   failed ones unless ``--retry-failed``);
+2. run the rest on an executor (pipeline/executors.py: local process pool, Dask, inline);
+   for each finished file write documents/<doc_id>.json atomically, then record it in the
+   manifest and commit: a killed run resumes where it stopped;
+3. assemble duties.csv / duties.jsonl from the stored records of *this run's inputs* (never
+   appended by workers), upsert the tracking database (pipeline/tracking.py) and write
+   run.json, with the emitter hooks around them.
+
+A folder is walked recursively; hidden files and folders, the output folder itself and
+a few system files (Thumbs.db, desktop.ini) are left out.  Every other file is a source:
+one of an unsupported type ends ``failed/unsupported_type`` so that nothing in an archive
+goes unreported.
+"""
 from __future__ import annotations
 
-import json
+import dataclasses
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Any, Iterable, Optional
 
 from pipeline import emitters
 from pipeline.config import Config
 from pipeline.outputs import atomic_write_text, to_json, write_document, write_duties
-from pipeline.runner import FileResult, process_file
+from pipeline.runner import FileResult
+
+IGNORED_NAMES = {"thumbs.db", "desktop.ini", "icon\r"}
 
 
-def find_sources(paths: Iterable[str | Path]) -> list[tuple[Path, Path]]:
+def _is_within(path: Path, folder: Optional[Path]) -> bool:
+    if folder is None:
+        return False
+    try:
+        path.resolve().relative_to(folder)
+        return True
+    except ValueError:
+        return False
+
+
+def find_sources(paths: Iterable[str | Path], exclude: Optional[str | Path] = None
+                 ) -> list[tuple[Path, Path]]:
     """(file, root) pairs: a file is its own root's child; a folder is walked recursively."""
-    from extractors.sources import SUPPORTED
+    excluded = Path(exclude).resolve() if exclude is not None else None
     found: list[tuple[Path, Path]] = []
+    seen: set[Path] = set()
     for p in map(Path, paths):
         if p.is_dir():
             for f in sorted(p.rglob("*")):
-                if f.is_file() and not f.name.startswith(".") and f.suffix.lower() in SUPPORTED:
+                rel = f.relative_to(p)
+                if any(part.startswith(".") for part in rel.parts):
+                    continue
+                if not f.is_file() or f.name.lower() in IGNORED_NAMES or _is_within(f, excluded):
+                    continue
+                if f.resolve() not in seen:
+                    seen.add(f.resolve())
                     found.append((f, p))
-        else:
+        elif p.resolve() not in seen:
+            seen.add(p.resolve())
             found.append((p, p.parent))
     return found
 
 
+@dataclass
+class Item:
+    """One input file of this run and what became of it."""
+    path: Path
+    root: Path
+    source: str
+    sha256: Optional[str] = None
+    result: Optional[FileResult] = None
+    skipped: bool = False                # reused from the manifest
+    duplicate_of: Optional[str] = None   # same bytes as an earlier source of this run
+
+
+def _reuse(prior: FileResult, source: str) -> FileResult:
+    """A stored result for a file that may have been moved or renamed since."""
+    if prior.source == source:
+        return prior
+    result = dataclasses.replace(prior, source=source)
+    if prior.document is not None:
+        result.document = dict(prior.document, source=source)
+    return result
+
+
 def run_paths(paths: list[str], out_dir: str | Path, config: Config,
-              workers: Optional[int] = None, **options) -> dict:
+              workers: Optional[int] = None, scheduler: Optional[str] = None,
+              force: bool = False, retry_failed: bool = False,
+              progress: Optional[bool] = None) -> dict:
+    from pipeline.executors import make_executor, source_of
+    from pipeline.manifest import Manifest, run_key
+    from pipeline.progress import Progress
+
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    results: list[FileResult] = []
-    for path, root in find_sources(paths):
-        result = process_file(path, root, config)
-        if result.document is not None:
-            write_document(out, result.document)
-        results.append(result)
-    documents = [r.document for r in results if r.document is not None]
+    write_json = config.outputs.get("documents", True) is not False
+    manifest = Manifest.in_folder(out)
+    key = run_key(config)
+    run_id = manifest.start_run(key)
+
+    # ---- 1. what is there, and what is already done
+    items: list[Item] = []
+    first_of: dict[str, Item] = {}
+    todo: list[Item] = []
+    for path, root in find_sources(paths, exclude=out):
+        item = Item(path=path, root=root, source=source_of(path, root))
+        items.append(item)
+        try:
+            item.sha256 = manifest.sha256_of(path)
+        except FileNotFoundError as exc:
+            item.result = FileResult(item.source, "failed", reason="missing_file", message=str(exc))
+            continue
+        except OSError as exc:
+            item.result = FileResult(item.source, "failed", reason="unreadable",
+                                     message=f"{type(exc).__name__}: {exc}")
+            continue
+        if item.sha256 in first_of:
+            item.duplicate_of = first_of[item.sha256].source
+            continue
+        first_of[item.sha256] = item
+        prior = None if force else manifest.lookup(item.sha256, key)
+        if prior is not None and not (retry_failed and prior.status == "failed"):
+            item.result, item.skipped = _reuse(prior, item.source), True
+        else:
+            todo.append(item)
+    manifest.commit()
+
+    # ---- 2. the work
+    executor_info: dict[str, Any] = {"kind": "none", "note": "nothing to do: every file was done before"}
+    bar = Progress(len(todo), skipped=sum(i.skipped for i in items), enabled=progress)
+    worker_crashes = 0
+    work_started = time.perf_counter()
+    try:
+        if todo:
+            with make_executor(config, workers, scheduler) as executor:
+                executor_info = executor.describe()
+                tasks = [(str(i.path), str(i.root)) for i in todo]
+                for index, result in executor.run(tasks):
+                    item = todo[index]
+                    result.sha256 = result.sha256 or item.sha256
+                    if result.document is not None and write_json:
+                        write_document(out, result.document)
+                    manifest.record(result, key)     # commits: this file is done
+                    item.result = result
+                    bar.update(result.pages, failed=result.status == "failed")
+                worker_crashes = executor.crashes
+    finally:
+        bar.close()
+    work_seconds = time.perf_counter() - work_started
+
+    # ---- 3. outputs from the stored records of this run's inputs
+    for item in items:
+        if item.duplicate_of is not None:
+            original = first_of[item.sha256].result
+            item.result = dataclasses.replace(
+                original, source=item.source, document=None,
+                message=(original.message or "") + f" (same content as {item.duplicate_of})"
+                if original.status == "failed" else f"same content as {item.duplicate_of}")
+    stale: set[str] = set()
+    current: set[str] = set()
+    for item in items:
+        if item.duplicate_of is not None or item.sha256 is None:
+            continue
+        doc = item.result.document if item.result else None
+        if doc is not None:
+            current.add(doc["doc_id"])
+        old = manifest.set_source(item.path, doc["doc_id"] if doc else "")
+        if old:
+            stale.add(old)
+    manifest.commit()
+    for doc_id in stale - current:
+        (out / "documents" / f"{doc_id}.json").unlink(missing_ok=True)
+    if write_json:
+        for item in items:
+            if item.skipped and item.result.document is not None:
+                _ensure_document(out, item.result.document)
+
+    items.sort(key=lambda i: (i.source, str(i.path)))
+    results = [i.result for i in items]
+    documents = [i.result.document for i in items
+                 if i.result.document is not None and i.duplicate_of is None]
+    statuses = {i.result.document["doc_id"]: i.result.status for i in items
+                if i.result.document is not None and i.duplicate_of is None}
     documents = emitters.before_write(out, documents, config)
     n_duties = write_duties(out, documents)
-    report = build_report(results, n_duties, time.perf_counter() - started)
+    tracking = _update_tracking(out, config, documents, statuses,
+                                [i.source for i in items if i.result.status == "failed"])
+    report = build_report(results, n_duties, time.perf_counter() - started, documents=documents,
+                          items=items, executor=executor_info, work_seconds=work_seconds,
+                          worker_crashes=worker_crashes, tracking=tracking)
     atomic_write_text(out / "run.json", to_json(report))
+    manifest.finish_run(run_id, report["files"], report["processed"], report["skipped"],
+                        report["counts"])
+    manifest.close()
     emitters.after_write(out, documents, report, config)
     return report
 
 
-def build_report(results: list[FileResult], n_duties: int, seconds: float) -> dict:
+def _ensure_document(out: Path, document: dict) -> None:
+    """documents/<doc_id>.json of a resumed file: (re)write it only if missing or different."""
+    path = out / "documents" / f"{document['doc_id']}.json"
+    text = to_json(document)
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return
+    except (FileNotFoundError, UnicodeDecodeError):
+        pass
+    write_document(out, document)
+
+
+def _update_tracking(out: Path, config: Config, documents: list[dict], statuses: dict,
+                     failed_sources: list[str]) -> Optional[dict]:
+    from pipeline.tracking import db_path, delete_sources, open_db, upsert_documents
+    path = db_path(out, config.outputs)
+    if path is None:
+        return None
+    conn = open_db(path)
+    try:
+        counts = upsert_documents(conn, documents, statuses)
+        counts["deleted"] += delete_sources(conn, failed_sources)
+    finally:
+        conn.close()
+    counts["path"] = str(path)
+    return counts
+
+
+def _review_queue(documents: list[dict]) -> dict:
+    from pipeline.outputs import duty_rows
+    duties = sum(1 for d in documents for row in duty_rows(d) if row["needs_review"])
+    flagged = sum(1 for d in documents if d.get("needs_review"))
+    warned = sum(1 for d in documents if d.get("warnings"))
+    either = sum(1 for d in documents if d.get("needs_review") or d.get("warnings"))
+    return {"duties_needs_review": duties, "documents_needs_review": flagged,
+            "documents_with_warnings": warned, "total": duties + either}
+
+
+def build_report(results: list[FileResult], n_duties: int, seconds: float,
+                 documents: Optional[list[dict]] = None, items: Optional[list[Item]] = None,
+                 executor: Optional[dict] = None, work_seconds: Optional[float] = None,
+                 worker_crashes: int = 0, tracking: Optional[dict] = None) -> dict:
+    """run.json.  Timings (time_per_stage, slowest) are what each record cost to produce,
+    including records reused from earlier runs; docs_per_s / pages_per_s are this run's work."""
+    if not items or len(items) != len(results):
+        items = [Item(path=Path(r.source), root=Path("."), source=r.source, sha256=r.sha256,
+                      result=r) for r in results]
     counts: dict[str, int] = {}
+    reasons: dict[str, int] = {}
     stage_time: dict[str, float] = {}
     for r in results:
         counts[r.status] = counts.get(r.status, 0) + 1
+        if r.status == "failed":
+            reasons[r.reason or "unknown"] = reasons.get(r.reason or "unknown", 0) + 1
         for k, v in r.timings.items():
             stage_time[k] = round(stage_time.get(k, 0.0) + v, 4)
+    fresh = [r for r, i in zip(results, items)
+             if not i.skipped and i.duplicate_of is None and i.sha256 is not None]
+    work = work_seconds if work_seconds else seconds
+    pages_fresh = sum(r.pages for r in fresh)
+    slowest = sorted((r for r in results if r.timings), key=lambda r: -sum(r.timings.values()))[:10]
     return {
         "files": len(results),
         "counts": counts,
+        "failed_reasons": reasons,
+        "processed": len(fresh),
+        "skipped": sum(i.skipped for i in items),
+        "duplicates": sum(i.duplicate_of is not None for i in items),
         "duties": n_duties,
+        "pages": sum(r.pages for r in results),
+        "pages_ocr": sum(r.pages_ocr for r in results),
+        "pages_ocr_this_run": sum(r.pages_ocr for r in fresh),
         "seconds": round(seconds, 3),
+        "docs_per_s": round(len(fresh) / work, 3) if fresh and work > 0 else None,
+        "pages_per_s": round(pages_fresh / work, 3) if fresh and work > 0 else None,
         "time_per_stage": stage_time,
+        "slowest": [{"source": r.source, "seconds": round(sum(r.timings.values()), 3),
+                     "pages": r.pages, "status": r.status} for r in slowest],
+        "review_queue": _review_queue(documents or []),
+        "executor": dict(executor or {}, worker_crashes=worker_crashes),
+        "tracking": tracking,
         "files_detail": [
             {"source": r.source, "status": r.status, "reason": r.reason, "message": r.message,
              "partial_reasons": r.reasons if r.status == "partial" else [],
              "doc_id": (r.document or {}).get("doc_id"),
              "warnings": (r.document or {}).get("warnings", []),
+             "pages": r.pages, "pages_ocr": r.pages_ocr,
+             "skipped": i.skipped, "duplicate_of": i.duplicate_of,
              "seconds": round(sum(r.timings.values()), 4)}
-            for r in results
+            for r, i in zip(results, items)
         ],
     }
