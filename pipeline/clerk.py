@@ -1,0 +1,340 @@
+"""The clerk's task list: OUT/nhiem_vu.csv and OUT/nhiem_vu.xlsx.
+
+One row per duty (task × agency), in Vietnamese, in the manner of the registers of
+Decree 30/2020/NĐ-CP Appendix IV: the letter (Số, ký hiệu; Ngày văn bản; Cơ quan ban
+hành; Trích yếu), the task, who must act and in what role, the deadline, whether a person
+must check it, where it was read, notes, and a stable row id (``Mã dòng``, the duty id of
+pipeline/ids.py). Rows that need checking come first.
+
+The clerk edits the list and gives it back to ``directives apply-corrections``
+(pipeline/corrections.py). To know what the clerk changed, what was shown is kept next to
+the list: in a hidden sheet of the xlsx, and in OUT/nhiem_vu.index.json for the CSV.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import re
+from pathlib import Path
+from typing import Any, Iterable, Optional
+
+from pipeline import ids
+from pipeline.links import display_date
+
+COL_NO = "STT"
+COL_NUMBER = "Số, ký hiệu"
+COL_DATE = "Ngày văn bản"
+COL_ISSUER = "Cơ quan ban hành"
+COL_SUBJECT = "Trích yếu"
+COL_TASK = "Nhiệm vụ"
+COL_AGENCY = "Cơ quan thực hiện"
+COL_ROLE = "Vai trò"
+COL_DEADLINE = "Thời hạn"
+COL_REVIEW = "Cần kiểm tra"
+COL_SOURCE = "Nguồn"
+COL_NOTE = "Ghi chú"
+COL_ROW_ID = "Mã dòng"
+COLUMNS = [COL_NO, COL_NUMBER, COL_DATE, COL_ISSUER, COL_SUBJECT, COL_TASK, COL_AGENCY, COL_ROLE,
+           COL_DEADLINE, COL_REVIEW, COL_SOURCE, COL_NOTE, COL_ROW_ID]
+
+SHEET = "Nhiệm vụ"
+EXPORT_SHEET = "_xuat"          # hidden: what was shown, per row id
+INDEX_FILE = "nhiem_vu.index.json"
+REVIEW_MARK = "x"
+CLERK_PREFIX = "Văn thư: "
+NOTE_SEP = " | "
+MAX_TASK_TEXT = 1500
+
+ROLE_LABELS = {"lead": "chủ trì", "coordinate": "phối hợp", "requested": "được đề nghị",
+               "addressee": "nơi nhận"}
+_ROLE_WORDS = {
+    "chu tri": "lead", "lead": "lead", "thuc hien": "lead", "chu tri thuc hien": "lead",
+    "phoi hop": "coordinate", "coordinate": "coordinate", "phoi hop thuc hien": "coordinate",
+    "duoc de nghi": "requested", "de nghi": "requested", "requested": "requested",
+    "noi nhan": "addressee", "addressee": "addressee", "kinh gui": "addressee",
+}
+RECURRENCES = ("hàng tháng", "hàng quý", "hàng năm", "định kỳ", "hằng tháng", "hằng quý", "hằng năm")
+
+DOC_FIELDS = {COL_NUMBER: "number_symbol", COL_DATE: "issue_date", COL_ISSUER: "issuer",
+              COL_SUBJECT: "subject"}
+
+
+# ---------------------------------------------------------------- values
+
+def role_label(role: Optional[str]) -> str:
+    return ROLE_LABELS.get(role or "", role or "")
+
+
+def parse_role(value: Any) -> Optional[str]:
+    key = " ".join(re.findall(r"[a-z]+", ids.fold(str(value or ""))))
+    return _ROLE_WORDS.get(key)
+
+
+def date_display(value: Optional[str]) -> str:
+    """ISO date (or partial, or a recurrence word) -> dd/mm/yyyy (or mm/yyyy, yyyy, the word)."""
+    if not value:
+        return ""
+    return display_date(value) if re.match(r"^\d{4}(-\d{2}){0,2}$", value) else value
+
+
+def parse_date(value: Any, allow_recurrence: bool = False) -> tuple[Optional[str], bool]:
+    """A clerk's date -> (ISO or recurrence word or None, ok). Accepts dd/mm/yyyy, d-m-yyyy,
+    mm/yyyy, yyyy, ISO, an Excel date cell, and (for deadlines) the recurrence words."""
+    if value is None:
+        return None, True
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.strftime("%Y-%m-%d"), True
+    v = str(value).strip()
+    if not v or v.lower() in ("nan", "nat", "none"):
+        return None, True
+    m = re.match(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T]00:00(?::00)?)?$", v)
+    if m:
+        return _valid(int(m[1]), int(m[2]), int(m[3]))
+    m = re.match(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$", v)
+    if m:
+        return _valid(int(m[3]), int(m[2]), int(m[1]))
+    m = re.match(r"^(\d{1,2})[/.\-](\d{4})$", v)
+    if m and 1 <= int(m[1]) <= 12:
+        return f"{m[2]}-{int(m[1]):02d}", True
+    if re.match(r"^\d{4}(-\d{2})?$", v):
+        return v, True
+    if allow_recurrence:
+        fv = ids.fold(v)
+        for word in RECURRENCES:
+            if ids.fold(word) == fv:
+                return word.replace("hằng", "hàng"), True
+    return None, False
+
+
+def _valid(y: int, m: int, d: int) -> tuple[Optional[str], bool]:
+    try:
+        return dt.date(y, m, d).isoformat(), True
+    except ValueError:
+        return None, False
+
+
+def task_cell(task_id: str, title: Optional[str], text: str) -> str:
+    body = " ".join(x for x in [title and f"{title}:", text or ""] if x).strip()
+    if len(body) > MAX_TASK_TEXT:
+        body = body[:MAX_TASK_TEXT].rstrip() + " …"
+    return f"[{task_id}] {body}".strip()
+
+
+def parse_task_id(value: Any) -> Optional[str]:
+    v = str(value or "").strip()
+    if not v or v.lower() == "nan":
+        return None
+    m = re.match(r"^\[([^\]\s]+)\]", v)
+    if m:
+        return m.group(1)
+    m = re.match(r"^([0-9A-Za-zđĐ]+(?:\.[0-9A-Za-zđĐ]+)*)[.:)\-]?(?:\s|$)", v)
+    return m.group(1).rstrip(".") if m else None
+
+
+def source_cell(source: Optional[str], page: Optional[int]) -> str:
+    return f"{source or ''}, tr. {page}" if page else (source or "")
+
+
+def parse_source(value: Any) -> str:
+    return re.sub(r",\s*tr\.\s*\d+\s*$", "", str(value or "")).strip()
+
+
+# ---------------------------------------------------------------- rows
+
+def _doc_notes(doc: dict, suggestions: dict[str, list[dict]]) -> tuple[list[str], bool]:
+    notes, review = [], False
+    fields = set(doc.get("needs_review") or [])
+    for w in doc.get("warnings") or []:
+        if w.get("code") == "invalid_date":
+            notes.append(f"Ngày văn bản không đọc được ({w.get('message')})")
+            review = True
+    labels = {"number_symbol": "số, ký hiệu", "issue_date": "ngày văn bản", "issuer": "cơ quan ban hành",
+              "subject": "trích yếu", "doc_type": "loại văn bản"}
+    shown = [labels[f] for f in labels if f in fields]
+    if shown:
+        notes.append("Cần kiểm tra " + ", ".join(shown))
+        review = True
+    for s in suggestions.get(doc["doc_id"], []):
+        ev = s["evidence"][0] if s.get("evidence") else {}
+        cited = " ".join(x for x in [ev.get("citing_doc_type"), ev.get("citing_number_symbol")] if x) \
+            or ev.get("citing_source") or ""
+        notes.append(f"Ngày văn bản có thể là {s['suggested_display']} (theo {cited})")
+        review = True
+    for f, info in (doc.get("clerk_fields") or {}).items():
+        notes.append(f"Văn thư đã sửa {labels.get(f, f)}")
+    return notes, review
+
+
+def task_rows(documents: Iterable[dict[str, Any]], links: Optional[dict] = None) -> list[dict[str, Any]]:
+    """The task list rows (with hidden working keys starting with ``_``), review rows first."""
+    suggestions: dict[str, list[dict]] = {}
+    for s in (links or {}).get("date_suggestions", []):
+        suggestions.setdefault(s["doc_id"], []).append(s)
+    rows = []
+    for d_index, doc in enumerate(sorted(documents, key=lambda d: d.get("source") or "")):
+        doc_notes, doc_review = _doc_notes(doc, suggestions)
+        for t_index, task in enumerate(doc.get("tasks") or []):
+            for a_index, ag in enumerate(task.get("agencies") or []):
+                clerk = ag.get("clerk") or {}
+                row_id = ag.get("duty_id") or ids.duty_id(doc["doc_id"], task["id"], ag["name"], ag["role"])
+                deadline = ag.get("deadline", task.get("deadline"))
+                notes = list(doc_notes)
+                review = doc_review or bool(ag.get("needs_review") or task.get("needs_review"))
+                if clerk.get("reviewed"):
+                    review = doc_review
+                if ag.get("needs_review"):
+                    notes.append("Cần kiểm tra cơ quan, vai trò")
+                elif task.get("needs_review") and not clerk.get("reviewed"):
+                    notes.append("Cần kiểm tra nhiệm vụ")
+                if clerk:
+                    notes.append("Văn thư đã thêm dòng" if clerk.get("kind") == "add" else "Văn thư đã sửa")
+                for c in clerk.get("conflicts") or []:
+                    notes.append(f"Xung đột: máy nay đọc {c['field']} = {c['extracted_now']!s}, "
+                                 f"giữ quyết định của văn thư")
+                    review = True
+                if clerk.get("note"):
+                    notes.append(CLERK_PREFIX + clerk["note"])
+                rows.append({
+                    COL_NUMBER: doc.get("number_symbol") or "",
+                    COL_DATE: date_display(doc.get("issue_date")),
+                    COL_ISSUER: doc.get("issuer") or "",
+                    COL_SUBJECT: doc.get("subject") or "",
+                    COL_TASK: task_cell(task["id"], task.get("title"), task.get("text") or ""),
+                    COL_AGENCY: ag["name"],
+                    COL_ROLE: role_label(ag["role"]),
+                    COL_DEADLINE: date_display(deadline),
+                    COL_REVIEW: REVIEW_MARK if review else "",
+                    COL_SOURCE: source_cell(doc.get("source"), task.get("page")),
+                    COL_NOTE: NOTE_SEP.join(notes),
+                    COL_ROW_ID: row_id,
+                    "_order": (0 if review else 1, d_index, t_index, a_index),
+                    "_shown": {"doc_id": doc["doc_id"], "task_id": task["id"], "agency": ag["name"],
+                               "role": ag["role"], "deadline": deadline, "reviewed": not review,
+                               "note": clerk.get("note"), "generated_notes": [n for n in notes
+                                                                              if not n.startswith(CLERK_PREFIX)],
+                               "doc": {f: doc.get(f) for f in DOC_FIELDS.values()}},
+                })
+    rows.sort(key=lambda r: r["_order"])
+    for i, r in enumerate(rows, 1):
+        r[COL_NO] = i
+    return rows
+
+
+def _documents_index(documents: Iterable[dict]) -> dict[str, dict]:
+    return {d["doc_id"]: {"source": d.get("source"), "number_symbol": d.get("number_symbol"),
+                          "issue_date": d.get("issue_date"), "issuer": d.get("issuer"),
+                          "subject": d.get("subject"),
+                          "tasks": {t["id"]: t.get("text") or "" for t in d.get("tasks") or []}}
+            for d in documents}
+
+
+def write_task_list(out_dir: Path, documents: list[dict[str, Any]], links: Optional[dict] = None) -> int:
+    """Write nhiem_vu.csv (UTF-8 with BOM), nhiem_vu.xlsx and nhiem_vu.index.json; return the row count."""
+    import pandas as pd
+    from pipeline.outputs import atomic_write_bytes, atomic_write_text, to_json
+
+    out = Path(out_dir)
+    rows = task_rows(documents, links)
+    frame = pd.DataFrame([{c: r[c] for c in COLUMNS} for r in rows], columns=COLUMNS)
+    atomic_write_bytes(out / "nhiem_vu.csv", frame.to_csv(index=False).encode("utf-8-sig"))
+
+    shown = {r[COL_ROW_ID]: r["_shown"] for r in rows}
+    index = {"columns": COLUMNS, "rows": shown, "documents": _documents_index(documents)}
+    atomic_write_text(out / INDEX_FILE, to_json(index))
+
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
+        frame.to_excel(writer, sheet_name=SHEET, index=False)
+        pd.DataFrame({"row_id": list(shown), "shown": [json.dumps(v, ensure_ascii=False) for v in shown.values()]}
+                     ).to_excel(writer, sheet_name=EXPORT_SHEET, index=False)
+        _format_sheet(writer.book[SHEET], rows)
+        writer.book[EXPORT_SHEET].sheet_state = "hidden"
+    atomic_write_bytes(out / "nhiem_vu.xlsx", buf.getvalue())
+    return len(rows)
+
+
+def _format_sheet(ws, rows: list[dict]) -> None:
+    from openpyxl.styles import Alignment, Font, PatternFill
+    widths = {COL_NO: 6, COL_NUMBER: 14, COL_DATE: 12, COL_ISSUER: 24, COL_SUBJECT: 36, COL_TASK: 60,
+              COL_AGENCY: 30, COL_ROLE: 13, COL_DEADLINE: 12, COL_REVIEW: 9, COL_SOURCE: 24, COL_NOTE: 40,
+              COL_ROW_ID: 30}
+    for i, col in enumerate(COLUMNS, 1):
+        letter = ws.cell(row=1, column=i).column_letter
+        ws.column_dimensions[letter].width = widths.get(col, 15)
+        ws.cell(row=1, column=i).font = Font(bold=True)
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = ws.dimensions
+    fill = PatternFill("solid", start_color="FFF2CC", end_color="FFF2CC")
+    text_cols = {COLUMNS.index(c) + 1 for c in (COL_NUMBER, COL_DATE, COL_DEADLINE, COL_ROW_ID)}
+    for r_index, row in enumerate(rows, 2):
+        for c_index in range(1, len(COLUMNS) + 1):
+            cell = ws.cell(row=r_index, column=c_index)
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            if c_index in text_cols:
+                cell.number_format = "@"   # keep dates and symbols as typed text
+            if row[COL_REVIEW]:
+                cell.fill = fill
+
+
+# ---------------------------------------------------------------- reading back
+
+def read_task_list(path: Path) -> tuple[list[dict[str, Any]], Optional[dict[str, dict]]]:
+    """Rows of an edited task list (xlsx or csv) as {column: value}, and, for an xlsx, what it showed."""
+    import pandas as pd
+    path = Path(path)
+    shown = None
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        sheets = pd.read_excel(path, sheet_name=None, dtype=object)
+        frame = sheets.get(SHEET)
+        if frame is None:
+            frame = next(iter(sheets.values()))
+        if EXPORT_SHEET in sheets:
+            ex = sheets[EXPORT_SHEET]
+            shown = {str(r["row_id"]): json.loads(r["shown"]) for _, r in ex.iterrows()}
+    else:
+        raw = path.read_bytes().decode("utf-8-sig")
+        frame = pd.read_csv(io.StringIO(raw), dtype=str, keep_default_na=False)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    missing = [c for c in (COL_TASK, COL_AGENCY, COL_ROLE, COL_ROW_ID) if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{path.name}: missing columns {missing}")
+    rows = []
+    for _, r in frame.iterrows():
+        row = {c: _cell(r.get(c)) for c in frame.columns}
+        if not any(v not in (None, "") for k, v in row.items() if k != COL_NO):
+            continue
+        rows.append(row)
+    return rows, shown
+
+
+def _cell(v: Any) -> Any:
+    if v is None:
+        return ""
+    try:
+        import pandas as pd
+        if pd.isna(v):
+            return ""
+    except (TypeError, ValueError):
+        pass
+    if isinstance(v, (dt.datetime, dt.date)):
+        return v
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v).strip()
+
+
+def load_index(out_dir: Path) -> dict:
+    path = Path(out_dir) / INDEX_FILE
+    if not path.exists():
+        return {"rows": {}, "documents": {}}
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def split_note(cell: str, generated: list[str]) -> Optional[str]:
+    """The clerk's own words in a Ghi chú cell: what is not a note the pipeline wrote."""
+    parts = [p.strip() for p in str(cell or "").split(NOTE_SEP.strip())]
+    gen = {g.strip() for g in generated}
+    own = [p[len(CLERK_PREFIX):].strip() if p.startswith(CLERK_PREFIX) else p
+           for p in parts if p and p not in gen]
+    return "; ".join(own) or None
