@@ -115,6 +115,7 @@ class Document:
     media_type: Optional[str] = None
     pages: list[Page] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    intro: str = ""                       # the text before the first task (who is asked to act)
 
     def warn(self, code: str, message: str, page: Optional[int] = None) -> None:
         self.warnings.append(Warning(code, message, page))
@@ -122,7 +123,7 @@ class Document:
     def to_record(self) -> dict[str, Any]:
         """The Document object of RECORDS.md (plus added fields), ready for JSON."""
         d = dataclasses.asdict(self)
-        for key in ("path", "pages", "timings"):
+        for key in ("path", "pages", "timings", "intro"):
             d.pop(key, None)
         d["pages"] = [{"number": p.number, "origin": p.origin, "mean_conf": p.mean_conf}
                       for p in self.pages]
