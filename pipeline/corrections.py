@@ -50,13 +50,20 @@ CREATE TABLE IF NOT EXISTS corrections (
 
 # ---------------------------------------------------------------- storage
 
-def db_path(out_dir: Path) -> Path:
-    return Path(out_dir) / DB_NAME
+def db_path(out_dir: Path, outputs: Optional[dict] = None) -> Path:
+    """The tracking database of pipeline.yaml ``outputs.sqlite`` (default OUT/directives.sqlite).
+    With the tracking database turned off, the corrections still live in OUT/directives.sqlite."""
+    try:
+        from pipeline.tracking import db_path as tracking_path
+        path = tracking_path(out_dir, outputs or {})
+    except ImportError:
+        path = None
+    return Path(path) if path is not None else Path(out_dir) / DB_NAME
 
 
-def connect(out_dir: Path) -> sqlite3.Connection:
+def connect(out_dir: Path, outputs: Optional[dict] = None) -> sqlite3.Connection:
     """The tracking database (through pipeline.tracking when it exists) with the corrections table."""
-    path = db_path(out_dir)
+    path = db_path(out_dir, outputs)
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = None
     try:
@@ -71,9 +78,9 @@ def connect(out_dir: Path) -> sqlite3.Connection:
     return conn
 
 
-def load(out_dir: Path) -> dict[str, dict[str, Any]]:
+def load(out_dir: Path, outputs: Optional[dict] = None) -> dict[str, dict[str, Any]]:
     """Stored corrections by row id ({} when there is no database yet)."""
-    path = db_path(out_dir)
+    path = db_path(out_dir, outputs)
     if not path.exists():
         return {}
     conn = sqlite3.connect(path, timeout=30)
@@ -90,9 +97,10 @@ def load(out_dir: Path) -> dict[str, dict[str, Any]]:
                    "created_at": r[8], "updated_at": r[9]} for r in rows}
 
 
-def store(out_dir: Path, changes: list[dict[str, Any]], removals: Iterable[str] = ()) -> None:
+def store(out_dir: Path, changes: list[dict[str, Any]], removals: Iterable[str] = (),
+          outputs: Optional[dict] = None) -> None:
     now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-    conn = connect(out_dir)
+    conn = connect(out_dir, outputs)
     try:
         with conn:
             for row_id in removals:
@@ -491,23 +499,24 @@ def apply_corrections(file: Path, out: Path) -> dict[str, Any]:
         shown = index.get("rows") or {}
     for row_id, s in shown.items():
         s.setdefault("row_id", row_id)
-    stored = load(out)
+    config = _config()
+    outputs = getattr(config, "outputs", None) or {}
+    stored = load(out, outputs)
     diff = diff_task_list(rows, shown, index.get("documents") or {}, stored, file.name)
-    store(out, diff["changes"], diff["removals"])
+    store(out, diff["changes"], diff["removals"], outputs)
     summary: dict[str, Any] = {"file": str(file), **diff["counts"], "errors": diff["errors"],
-                               "stored_total": len(load(out))}
+                               "stored_total": len(load(out, outputs))}
     docs = _run_documents(out)
     if docs:
         from pipeline import emitters
         from pipeline.outputs import write_duties
-        config = _config()
         corrected = emitters.before_write(out, docs, config)
         write_duties(out, corrected)
         report = {}
         if (out / "run.json").exists():
             report = json.loads((out / "run.json").read_text(encoding="utf-8"))
         emitters.after_write(out, corrected, report, config)
-        _upsert_tracking(out, corrected)
+        _upsert_tracking(out, corrected, outputs)
         rep = json.loads((out / REPORT_NAME).read_text(encoding="utf-8"))
         summary["conflicts"] = rep.get("conflicts", [])
         summary["applied"] = rep.get("applied", 0)
@@ -527,12 +536,15 @@ def _config():
         return Config(stages=[])
 
 
-def _upsert_tracking(out: Path, documents: list[dict]) -> None:
+def _upsert_tracking(out: Path, documents: list[dict], outputs: dict) -> None:
     try:
-        from pipeline.tracking import open_db, upsert_documents
+        from pipeline.tracking import db_path as tracking_path, open_db, upsert_documents
     except ImportError:
         return
-    conn = open_db(db_path(out))
+    path = tracking_path(out, outputs)
+    if path is None:
+        return
+    conn = open_db(path)
     try:
         upsert_documents(conn, documents)
         if hasattr(conn, "commit"):

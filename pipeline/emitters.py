@@ -35,7 +35,7 @@ def _outputs(config: Config) -> dict:
 def before_write(out_dir: Path, documents: list[dict[str, Any]], config: Config) -> list[dict[str, Any]]:
     from pipeline import corrections
     out = Path(out_dir)
-    stored = corrections.load(out)
+    stored = corrections.load(out, _outputs(config))
     corrected, report = corrections.apply_stored(documents, stored)
     if stored or (out / corrections.REPORT_NAME).exists():
         corrections.write_report(out, report)
