@@ -93,7 +93,7 @@ def run_paths(paths: list[str], out_dir: str | Path, config: Config,
               force: bool = False, retry_failed: bool = False,
               progress: Optional[bool] = None) -> dict:
     from pipeline.executors import make_executor, source_of
-    from pipeline.manifest import Manifest, run_key
+    from pipeline.manifest import Manifest, code_fingerprint, run_key
     from pipeline.progress import Progress
 
     out = Path(out_dir)
@@ -102,6 +102,8 @@ def run_paths(paths: list[str], out_dir: str | Path, config: Config,
     write_json = config.outputs.get("documents", True) is not False
     manifest = Manifest.in_folder(out)
     key = run_key(config)
+    code = code_fingerprint()
+    stale_code = 0
     run_id = manifest.start_run(key)
 
     # ---- 1. what is there, and what is already done
@@ -124,9 +126,10 @@ def run_paths(paths: list[str], out_dir: str | Path, config: Config,
             item.duplicate_of = first_of[item.sha256].source
             continue
         first_of[item.sha256] = item
-        prior = None if force else manifest.lookup(item.sha256, key)
-        if prior is not None and not (retry_failed and prior.status == "failed"):
-            item.result, item.skipped = _reuse(prior, item.source), True
+        found = None if force else manifest.lookup(item.sha256, key)
+        if found is not None and not (retry_failed and found[0].status == "failed"):
+            item.result, item.skipped = _reuse(found[0], item.source), True
+            stale_code += found[1] != code
         else:
             todo.append(item)
     manifest.commit()
@@ -146,7 +149,7 @@ def run_paths(paths: list[str], out_dir: str | Path, config: Config,
                     result.sha256 = result.sha256 or item.sha256
                     if result.document is not None and write_json:
                         write_document(out, result.document)
-                    manifest.record(result, key)     # commits: this file is done
+                    manifest.record(result, key, code)     # commits: this file is done
                     item.result = result
                     bar.update(result.pages, failed=result.status == "failed")
                 worker_crashes = executor.crashes
@@ -193,7 +196,7 @@ def run_paths(paths: list[str], out_dir: str | Path, config: Config,
                                 [i.source for i in items if i.result.status == "failed"])
     report = build_report(results, n_duties, time.perf_counter() - started, documents=documents,
                           items=items, executor=executor_info, work_seconds=work_seconds,
-                          worker_crashes=worker_crashes, tracking=tracking)
+                          worker_crashes=worker_crashes, tracking=tracking, stale_code=stale_code)
     atomic_write_text(out / "run.json", to_json(report))
     manifest.finish_run(run_id, report["files"], report["processed"], report["skipped"],
                         report["counts"])
@@ -243,7 +246,8 @@ def _review_queue(documents: list[dict]) -> dict:
 def build_report(results: list[FileResult], n_duties: int, seconds: float,
                  documents: Optional[list[dict]] = None, items: Optional[list[Item]] = None,
                  executor: Optional[dict] = None, work_seconds: Optional[float] = None,
-                 worker_crashes: int = 0, tracking: Optional[dict] = None) -> dict:
+                 worker_crashes: int = 0, tracking: Optional[dict] = None,
+                 stale_code: int = 0) -> dict:
     """run.json.  Timings (time_per_stage, slowest) are what each record cost to produce,
     including records reused from earlier runs; docs_per_s / pages_per_s are this run's work."""
     if not items or len(items) != len(results):
@@ -270,6 +274,7 @@ def build_report(results: list[FileResult], n_duties: int, seconds: float,
         "processed": len(fresh),
         "skipped": sum(i.skipped for i in items),
         "duplicates": sum(i.duplicate_of is not None for i in items),
+        "stale_code": stale_code,
         "duties": n_duties,
         "pages": sum(r.pages for r in results),
         "pages_ocr": sum(r.pages_ocr for r in results),

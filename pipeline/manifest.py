@@ -1,7 +1,7 @@
 """The resumable-run manifest: OUT/.manifest.sqlite.
 
 One row per finished file, keyed by the SHA-256 of its bytes and the *run key* (the
-config digest, ``Config.digest()``, combined with a fingerprint of the extraction code):
+config digest ``Config.digest()`` and the package version; see :func:`run_key`):
 a re-run finds the row and reuses the stored FileResult (document record included)
 instead of reading the file again.
 
@@ -14,8 +14,10 @@ Re-run policy (``directives run`` on the same inputs and output folder):
 - ``failed`` files are skipped too (reported again with their stored reason) unless
   ``--retry-failed`` is given;
 - ``--force`` redoes every file;
-- a file whose bytes changed, or a run with a different pipeline.yaml or extraction code,
-  has a different key and is redone.
+- a file whose bytes changed, or a run with a different pipeline.yaml or package version,
+  has a different key and is redone.  Each row also keeps a fingerprint of the extraction
+  code (extractors/, normalizers/, runner/stages/model): run.json counts the reused records
+  made by other code (``stale_code``) so that a developer knows when to ``--force``.
 
 File hashes are cached by (path, size, mtime, inode) so that a re-run over a large archive
 does not read every byte again.
@@ -45,6 +47,7 @@ CREATE TABLE IF NOT EXISTS results (
     doc_id      TEXT,
     result      TEXT NOT NULL,      -- FileResult as JSON, document record included
     finished_at REAL NOT NULL,
+    code        TEXT,               -- code_fingerprint() of the run that made it
     PRIMARY KEY (sha256, run_key)
 );
 CREATE TABLE IF NOT EXISTS hashes (
@@ -93,12 +96,26 @@ def code_fingerprint() -> str:
     return h.hexdigest()[:16]
 
 
-def run_key(config: Config) -> str:
-    return f"{config.digest()}-{code_fingerprint()}"
+def package_version() -> str:
+    try:
+        from importlib.metadata import version
+        return version("directives")
+    except Exception:  # not installed (running from a checkout)
+        return "0"
+
+
+def run_key(config: Config, check_code: Optional[bool] = None) -> str:
+    """The part of a finished file's key that is not its bytes: the config digest and the
+    package version; with ``executor.resume_check_code: true`` also the code fingerprint
+    (then any edit of the extractors redoes every file)."""
+    if check_code is None:
+        check_code = bool(config.executor.get("resume_check_code", False))
+    key = f"{config.digest()}-v{package_version()}"
+    return f"{key}-{code_fingerprint()}" if check_code else key
 
 
 def result_to_json(result: FileResult) -> str:
-    return json.dumps(dataclasses.asdict(result), ensure_ascii=False, sort_keys=True)
+    return json.dumps(dataclasses.asdict(result), ensure_ascii=False)  # key order kept
 
 
 def result_from_json(text: str) -> FileResult:
@@ -115,6 +132,9 @@ class Manifest:
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.executescript(_SCHEMA)
+        columns = {r[1] for r in self.conn.execute("PRAGMA table_info(results)")}
+        if "code" not in columns:      # a manifest written before the column existed
+            self.conn.execute("ALTER TABLE results ADD COLUMN code TEXT")
         self.conn.commit()
 
     @classmethod
@@ -135,18 +155,19 @@ class Manifest:
         return digest
 
     # ---------------------------------------------------------------- results
-    def lookup(self, sha256: str, key: str) -> Optional[FileResult]:
-        row = self.conn.execute("SELECT result FROM results WHERE sha256=? AND run_key=?",
+    def lookup(self, sha256: str, key: str) -> Optional[tuple[FileResult, Optional[str]]]:
+        """The stored result of a finished file and the code fingerprint that made it."""
+        row = self.conn.execute("SELECT result, code FROM results WHERE sha256=? AND run_key=?",
                                 (sha256, key)).fetchone()
-        return result_from_json(row[0]) if row else None
+        return (result_from_json(row[0]), row[1]) if row else None
 
-    def record(self, result: FileResult, key: str) -> None:
+    def record(self, result: FileResult, key: str, code: Optional[str] = None) -> None:
         """Store one finished file and commit at once."""
         doc_id = (result.document or {}).get("doc_id")
         self.conn.execute(
-            "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (result.sha256, key, result.source, result.status, result.reason, doc_id,
-             result_to_json(result), time.time()))
+             result_to_json(result), time.time(), code))
         self.conn.commit()
 
     def count(self, key: Optional[str] = None) -> int:
