@@ -223,6 +223,11 @@ def extract_header(doc: Document, settings: dict) -> Document:
         doc.doc_family = "party" if is_party else "state"
     else:
         doc.doc_family = "none"
+        doc.warn("not_official_letter", "no national motto, number, type line or V/v line: "
+                                        "not an official letter; no header fields are given")
+        first = next((l.strip() for l in lines if l.strip()), "")
+        if len(first) < 200 and not first.endswith((".", ":", ";")):
+            doc.subject = first      # a headline is the nearest thing to a title line
     return doc
 
 

@@ -18,7 +18,8 @@ SUPPORTED = TEXT_SUFFIXES | PDF_SUFFIXES | DOCX_SUFFIXES | IMAGE_SUFFIXES
 
 # TCVN3 (ABC) and VNI fonts store Vietnamese letters in Latin-1 code points; text
 # decoded as Unicode then shows runs of these characters instead of accented letters.
-_TCVN3_MARKERS = set("¸µ¶·¹¨»¾¼½Æ©ÇÊÈÉË®ÌÐÎÏÑªÒÕÓÔÖ×ÝØÜÞßãáâäåæçèéêëìíîïðñòóôõö÷øùúûüýþ")
+# Only the symbol code points: accented Latin letters also come from OCR noise ("dic bi¢t", "é").
+_TCVN3_MARKERS = set("¸µ¶·¹¨»¾¼½©®ª«¬¯°±²³´ºÆ×÷þ")
 _VNI_PATTERN = re.compile(r"[aeiouyAEIOUY][ØÙÛÕÏÂÊÔøùûõïâêô]|ñ|Ñ")
 
 
@@ -75,6 +76,14 @@ _MD_RULES = [
 ]
 
 
+def looks_like_markdown(text: str) -> bool:
+    """Markdown saved as .txt (bold markers, escaped characters, # headings)."""
+    bold = len(re.findall(r"\*\*[^*\n]+\*\*", text))
+    escapes = len(re.findall(r"\\[*_#\-.]", text))
+    headings = len(re.findall(r"^#{1,6} \S", text, re.M))
+    return bold >= 2 or escapes >= 2 or headings >= 2
+
+
 def strip_markdown(text: str) -> str:
     for pattern, repl in _MD_RULES:
         text = pattern.sub(repl, text)
@@ -122,7 +131,7 @@ def ingest(doc: Document, settings: dict) -> Document:
         raise PipelineError("too_large", f"file is larger than {settings.get('max_file_mb', 200)} MB")
     if suffix in TEXT_SUFFIXES:
         text = read_text_bytes(path.read_bytes())
-        if suffix in {".md", ".markdown"}:
+        if suffix in {".md", ".markdown"} or looks_like_markdown(text):
             text = strip_markdown(text)
         doc.media_type = "text"
         doc.pages = [Page(number=1, text=text, origin="text")]
