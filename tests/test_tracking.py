@@ -58,7 +58,7 @@ def test_changed_content_updates_only_its_rows(tmp_path):
     t = counts["tables"]
     assert t["tasks"] == {"inserted": 0, "updated": 2, "unchanged": 1, "deleted": 0}
     # task 2's duty rows carry its text; the removed agency's row goes; task 1 is untouched
-    assert t["duties"] == {"inserted": 0, "updated": 2, "unchanged": 2, "deleted": 1}
+    assert t["duties"] == {"inserted": 0, "updated": 2, "unchanged": 3, "deleted": 1}
     assert t["documents"]["updated"] == 1     # n_duties went from 6 to 5
     moved = conn.execute("SELECT task_id FROM tasks WHERE updated_at='T2'").fetchall()
     assert sorted(r[0] for r in moved) == ["2", "3"]
