@@ -1,0 +1,246 @@
+"""Batch-run benchmarks: throughput, scaling and memory of `directives run`, as ratios measured
+in the same process on the same machine (absolute numbers depend on the machine; ratios less so).
+
+    python benchmarks/bench_batch.py                 # default, a few minutes
+    python benchmarks/bench_batch.py --only text,workers --text-docs 100
+    python benchmarks/bench_batch.py --memory-docs 5000 --memory-config full
+
+1. OCR: pages/s of `directives run` (the whole pipeline) on a folder of rendered page images
+   vs bare `tesseract IMG stdout -l vie` on the same images, with the same process count.
+   Needs tests/scanmaker.py and tesseract with `vie`; skipped with a message otherwise.
+2. text: documents/s on one core (workers=1) over /work/shared/docs/*.txt.
+3. memory: peak RSS of the driver and of the largest worker for 10 vs N (1,000) documents
+   (copies of the docs with a line added so that their hashes differ).
+4. workers: 1 vs 2 processes on the same documents.
+5. dask: a Dask LocalCluster vs the local process pool, same worker count.
+
+Every `directives run` is a separate child process with a fresh output folder (no resume);
+peak RSS comes from resource.getrusage in that child (RUSAGE_SELF for the driver,
+RUSAGE_CHILDREN for the largest worker process).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DOCS = Path(os.environ.get("DIRECTIVES_DOCS", "/work/shared/docs"))
+FAST_STAGES = [{"name": "ingest"}, {"name": "normalize"}]
+
+
+# ------------------------------------------------------------------ a run in a child process
+
+def _child(args_json: str) -> None:
+    """Inside the child: one run_paths, then its figures as JSON on stdout."""
+    import resource
+    args = json.loads(args_json)
+    from pipeline.batch import run_paths
+    from pipeline.config import load_config
+    config = load_config(args["config"])
+    started = time.perf_counter()
+    report = run_paths(args["paths"], args["out"], config, workers=args.get("workers"),
+                       progress=False)
+    wall = time.perf_counter() - started
+    self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    child_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    print(json.dumps({"wall": wall, "report": {k: report[k] for k in
+                      ("files", "counts", "processed", "pages", "pages_ocr", "docs_per_s",
+                       "pages_per_s", "executor", "seconds")},
+                      "driver_rss_mb": self_kb / 1024, "worker_rss_mb": child_kb / 1024}))
+
+
+def run_child(paths: list[str], config: Path, workers: int, tmp: Path) -> dict:
+    out = Path(tempfile.mkdtemp(dir=tmp, prefix="out-"))
+    env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    args = json.dumps({"paths": paths, "out": str(out), "config": str(config), "workers": workers})
+    proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--_child", args],
+                          cwd=REPO, env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"child run failed:\n{proc.stderr[-3000:]}")
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    shutil.rmtree(out, ignore_errors=True)
+    return result
+
+
+def write_config(tmp: Path, name: str, base: Path | None, executor: dict,
+                 fast: bool = False) -> Path:
+    import yaml
+    from pipeline.resources import resource
+    raw = yaml.safe_load(Path(base or resource("pipeline.yaml")).read_text(encoding="utf-8"))
+    if fast:
+        raw["stages"] = FAST_STAGES
+    raw["executor"] = executor
+    raw.setdefault("outputs", {}).update({"links": False, "task_list": False, "review_page": False})
+    path = tmp / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def replicate(n: int, dest: Path) -> Path:
+    """n text documents from DOCS (cycled), each with a line added so that hashes differ."""
+    dest.mkdir(parents=True, exist_ok=True)
+    sources = sorted(DOCS.glob("*.txt"))
+    for k in range(n):
+        src = sources[k % len(sources)]
+        text = src.read_text(encoding="utf-8")
+        (dest / f"{k:05d}_{src.name}").write_text(text + f"\nBản sao số {k}.\n", encoding="utf-8")
+    return dest
+
+
+def first_docs(n: int, dest: Path) -> Path:
+    dest.mkdir(parents=True, exist_ok=True)
+    for src in sorted(DOCS.glob("*.txt"))[:n]:
+        shutil.copy(src, dest / src.name)
+    return dest
+
+
+def fmt(x: float | None, digits: int = 2) -> str:
+    return "n/a" if x is None else f"{x:.{digits}f}"
+
+
+# ------------------------------------------------------------------ the benchmarks
+
+def bench_ocr(a, tmp: Path, out: dict) -> None:
+    if not shutil.which("tesseract"):
+        print("ocr: skipped: tesseract is not installed")
+        return
+    langs = subprocess.run(["tesseract", "--list-langs"], capture_output=True, text=True).stdout.split()
+    if "vie" not in langs:
+        print("ocr: skipped: tesseract has no 'vie' language data")
+        return
+    try:
+        sys.path.insert(0, str(REPO))
+        from tests import scanmaker
+    except Exception as exc:  # the scan maker is another module's; it may not be usable
+        print(f"ocr: skipped: tests/scanmaker.py is not usable ({type(exc).__name__}: {exc})")
+        return
+    folder = tmp / "scans"
+    folder.mkdir()
+    letters = [p for p in scanmaker.STANDARD_LETTERS if p.exists()] or [None]
+    for k in range(a.ocr_pages):
+        src = letters[k % len(letters)]
+        letter = scanmaker.load_letter(src) if src else scanmaker.short_letter()
+        rendered = scanmaker.render(letter, seal=k % 2 == 1)
+        pages = rendered.pages[:1]
+        if k % 2 == 1:
+            pages = scanmaker.degrade(pages, seed=k)
+        scanmaker.save_png(pages[0], folder / f"page{k:03d}.png", 300)
+    images = sorted(folder.glob("*.png"))
+    workers = a.ocr_workers
+
+    def bare(img: Path) -> None:
+        subprocess.run(["tesseract", str(img), "stdout", "-l", "vie"], capture_output=True,
+                       env=dict(os.environ, OMP_THREAD_LIMIT="1"), check=False)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(bare, images))
+    bare_s = time.perf_counter() - started
+    bare_pps = len(images) / bare_s
+    cfg = write_config(tmp, "ocr", a.config, {"kind": "local"})
+    run = run_child([str(folder)], cfg, workers, tmp)
+    pipe_pps = run["report"]["pages"] / run["wall"] if run["wall"] else None
+    out["ocr"] = {"pages": len(images), "workers": workers, "bare_tesseract_pages_per_s": bare_pps,
+                  "directives_pages_per_s": pipe_pps,
+                  "directives_pages_per_s_work_only": run["report"]["pages_per_s"],
+                  "pages_ocr": run["report"]["pages_ocr"], "counts": run["report"]["counts"],
+                  "ratio": pipe_pps / bare_pps if pipe_pps else None}
+    print(f"ocr: {len(images)} pages, {workers} processes: bare tesseract {fmt(bare_pps, 3)} pages/s, "
+          f"directives run {fmt(pipe_pps, 3)} pages/s (wall, incl. start-up) -> ratio "
+          f"{fmt(out['ocr']['ratio'])} ({run['report']['pages_ocr']} pages OCR'd, "
+          f"{run['report']['counts']})")
+
+
+def bench_text_and_workers(a, tmp: Path, out: dict, only: set[str]) -> None:
+    folder = first_docs(a.text_docs, tmp / "text")
+    cfg = write_config(tmp, "text", a.config, {"kind": "local"})
+    one = run_child([str(folder)], cfg, 1, tmp)
+    n = one["report"]["processed"]
+    out["text"] = {"docs": n, "docs_per_s_1_core": n / one["wall"],
+                   "docs_per_s_work_only": one["report"]["docs_per_s"],
+                   "counts": one["report"]["counts"]}
+    print(f"text: {n} documents on one core: {fmt(n / one['wall'])} docs/s wall "
+          f"({fmt(one['report']['docs_per_s'])} docs/s without start-up), {one['report']['counts']}")
+    if "workers" in only or "dask" in only:
+        two = run_child([str(folder)], cfg, 2, tmp)
+        out["workers"] = {"docs": n, "wall_1": one["wall"], "wall_2": two["wall"],
+                          "speedup_2_vs_1": one["wall"] / two["wall"]}
+        print(f"workers: 1 process {fmt(one['wall'], 1)} s, 2 processes {fmt(two['wall'], 1)} s "
+              f"-> speed-up {fmt(out['workers']['speedup_2_vs_1'])} (cores: {os.cpu_count()}, shared)")
+        if "dask" in only:
+            dcfg = write_config(tmp, "dask", a.config, {"kind": "dask"})
+            dask = run_child([str(folder)], dcfg, 2, tmp)
+            out["dask"] = {"docs": n, "wall_local_pool": two["wall"], "wall_dask_local_cluster": dask["wall"],
+                           "ratio_dask_vs_pool_throughput": two["wall"] / dask["wall"],
+                           "dask_docs_per_s_work_only": dask["report"]["docs_per_s"],
+                           "pool_docs_per_s_work_only": two["report"]["docs_per_s"]}
+            print(f"dask: LocalCluster(2) {fmt(dask['wall'], 1)} s vs local pool(2) {fmt(two['wall'], 1)} s "
+                  f"-> Dask throughput = {fmt(out['dask']['ratio_dask_vs_pool_throughput'])} x pool "
+                  f"(work only: {fmt(dask['report']['docs_per_s'])} vs "
+                  f"{fmt(two['report']['docs_per_s'])} docs/s)")
+
+
+def bench_memory(a, tmp: Path, out: dict) -> None:
+    fast = a.memory_config != "full"
+    cfg = write_config(tmp, "memory", a.config, {"kind": "local"}, fast=fast)
+    small = run_child([str(replicate(10, tmp / "mem10"))], cfg, 2, tmp)
+    big = run_child([str(replicate(a.memory_docs, tmp / "membig"))], cfg, 2, tmp)
+    out["memory"] = {"stages": "ingest+normalize" if fast else "full pipeline",
+                     "docs_small": 10, "docs_big": a.memory_docs,
+                     "driver_rss_mb": [small["driver_rss_mb"], big["driver_rss_mb"]],
+                     "worker_rss_mb": [small["worker_rss_mb"], big["worker_rss_mb"]],
+                     "driver_ratio": big["driver_rss_mb"] / small["driver_rss_mb"],
+                     "worker_ratio": big["worker_rss_mb"] / small["worker_rss_mb"]}
+    m = out["memory"]
+    print(f"memory ({m['stages']}, 2 workers): driver peak RSS {fmt(small['driver_rss_mb'], 0)} MB "
+          f"for 10 docs, {fmt(big['driver_rss_mb'], 0)} MB for {a.memory_docs} -> x{fmt(m['driver_ratio'])}; "
+          f"largest worker {fmt(small['worker_rss_mb'], 0)} -> {fmt(big['worker_rss_mb'], 0)} MB "
+          f"-> x{fmt(m['worker_ratio'])}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--_child"]:
+        _child(argv[1])
+        return 0
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--only", default="ocr,text,memory,workers,dask",
+                   help="comma-separated: ocr,text,memory,workers,dask")
+    p.add_argument("--config", type=Path, default=None, help="pipeline.yaml (default: the bundled one)")
+    p.add_argument("--ocr-pages", type=int, default=4)
+    p.add_argument("--ocr-workers", type=int, default=2)
+    p.add_argument("--text-docs", type=int, default=24)
+    p.add_argument("--memory-docs", type=int, default=1000)
+    p.add_argument("--memory-config", choices=["fast", "full"], default="fast",
+                   help="fast: ingest+normalize only (default; the driver's memory is what grows "
+                        "with the number of documents); full: the whole pipeline")
+    p.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    a = p.parse_args(argv)
+    only = set(a.only.split(","))
+    figures: dict = {"cpu_count": os.cpu_count(), "python": sys.version.split()[0]}
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp_name:
+        tmp = Path(tmp_name)
+        if "ocr" in only:
+            bench_ocr(a, tmp, figures)
+        if only & {"text", "workers", "dask"}:
+            bench_text_and_workers(a, tmp, figures, only)
+        if "memory" in only:
+            bench_memory(a, tmp, figures)
+    figures["total_seconds"] = time.perf_counter() - started
+    print(f"total {fmt(figures['total_seconds'], 0)} s")
+    if a.json:
+        a.json.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
