@@ -15,8 +15,8 @@ in the same process on the same machine (absolute numbers depend on the machine;
 5. dask: a Dask LocalCluster vs the local process pool, same worker count.
 
 Every `directives run` is a separate child process with a fresh output folder (no resume);
-peak RSS comes from resource.getrusage in that child (RUSAGE_SELF for the driver,
-RUSAGE_CHILDREN for the largest worker process).
+peak RSS comes from that child (resource.getrusage RUSAGE_SELF for the driver,
+and the largest worker process sampled with psutil, when installed).
 """
 from __future__ import annotations
 
@@ -38,6 +38,51 @@ FAST_STAGES = [{"name": "ingest"}, {"name": "normalize"}]
 
 # ------------------------------------------------------------------ a run in a child process
 
+class _RssSampler:
+    """Peak RSS of the worker processes (descendants of this process, the forkserver's
+    children included), sampled every 50 ms with psutil; None without psutil."""
+
+    def __init__(self):
+        import threading
+        try:
+            import psutil
+        except ImportError:
+            self.psutil = None
+            return
+        self.psutil = psutil
+        self.peak_one = 0.0
+        self.peak_sum = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+
+    def _loop(self):
+        me = self.psutil.Process()
+        while not self._stop.wait(0.05):
+            total = 0.0
+            try:
+                kids = me.children(recursive=True)
+            except self.psutil.Error:
+                continue
+            for kid in kids:
+                try:
+                    rss = kid.memory_info().rss / 2**20
+                except self.psutil.Error:
+                    continue
+                if kid.name().startswith("tesseract"):
+                    continue
+                total += rss
+                self.peak_one = max(self.peak_one, rss)
+            self.peak_sum = max(self.peak_sum, total)
+
+    def stop(self) -> dict:
+        if self.psutil is None:
+            return {"worker_rss_mb": None, "workers_rss_sum_mb": None}
+        self._stop.set()
+        self._thread.join()
+        return {"worker_rss_mb": self.peak_one, "workers_rss_sum_mb": self.peak_sum}
+
+
 def _child(args_json: str) -> None:
     """Inside the child: one run_paths, then its figures as JSON on stdout."""
     import resource
@@ -45,16 +90,17 @@ def _child(args_json: str) -> None:
     from pipeline.batch import run_paths
     from pipeline.config import load_config
     config = load_config(args["config"])
+    sampler = _RssSampler()
     started = time.perf_counter()
     report = run_paths(args["paths"], args["out"], config, workers=args.get("workers"),
                        progress=False)
     wall = time.perf_counter() - started
+    rss = sampler.stop()
     self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    child_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     print(json.dumps({"wall": wall, "report": {k: report[k] for k in
                       ("files", "counts", "processed", "pages", "pages_ocr", "docs_per_s",
                        "pages_per_s", "executor", "seconds")},
-                      "driver_rss_mb": self_kb / 1024, "worker_rss_mb": child_kb / 1024}))
+                      "driver_rss_mb": self_kb / 1024, **rss}))
 
 
 def run_child(paths: list[str], config: Path, workers: int, tmp: Path) -> dict:
@@ -198,7 +244,8 @@ def bench_memory(a, tmp: Path, out: dict) -> None:
                      "driver_rss_mb": [small["driver_rss_mb"], big["driver_rss_mb"]],
                      "worker_rss_mb": [small["worker_rss_mb"], big["worker_rss_mb"]],
                      "driver_ratio": big["driver_rss_mb"] / small["driver_rss_mb"],
-                     "worker_ratio": big["worker_rss_mb"] / small["worker_rss_mb"]}
+                     "worker_ratio": (big["worker_rss_mb"] / small["worker_rss_mb"]
+                                      if small["worker_rss_mb"] else None)}
     m = out["memory"]
     print(f"memory ({m['stages']}, 2 workers): driver peak RSS {fmt(small['driver_rss_mb'], 0)} MB "
           f"for 10 docs, {fmt(big['driver_rss_mb'], 0)} MB for {a.memory_docs} -> x{fmt(m['driver_ratio'])}; "
