@@ -52,7 +52,7 @@ mark{background:#cfe8ff;border-bottom:2px solid #3d8bd9}mark.task{background:#e6
 mark.flag{background:#ffd9a8;border-bottom-color:#d9822b}
 figure.page{margin:0 0 10px}.page-wrap{position:relative;display:inline-block;max-width:100%}
 .page-wrap img{display:block;max-width:100%;height:auto;border:1px solid #999}
-.box{position:absolute;border:2px solid #3d8bd9}.box.task{border-color:#5aa02c}.box.flag{border-color:#d9822b}
+.box{position:absolute;border:2px solid #3d8bd9;background:transparent!important}.box.task{border-color:#5aa02c}.box.flag{border-color:#d9822b}
 ul.warnings{color:#8a4b00;margin:6px 0}.muted{color:#777}
 """
 
@@ -115,7 +115,10 @@ def highlight_spans(doc: dict) -> list[dict]:
         if not value or field in have:
             continue
         pat = _char_pattern(value) if field == "number_symbol" else _word_pattern(value)
-        add(field, field, _find(folded, pat), field in flagged or _low(prov.get(field)))
+        hits = []
+        if field == "place" and pat:   # the place of the date line: "Lai Châu, ngày …"
+            hits = _find(folded, pat + r"(?=\W{0,3}ngay)")
+        add(field, field, hits or _find(folded, pat), field in flagged or _low(prov.get(field)))
     if "issue_date" not in have:
         hits = []
         for p in _date_patterns(doc.get("issue_date")):
