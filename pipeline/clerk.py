@@ -45,6 +45,7 @@ REVIEW_MARK = "x"
 CLERK_PREFIX = "Văn thư: "
 NOTE_SEP = " | "
 MAX_TASK_TEXT = 1500
+STYLE_MAX_ROWS = 20000
 
 ROLE_LABELS = {"lead": "chủ trì", "coordinate": "phối hợp", "requested": "được đề nghị",
                "addressee": "nơi nhận"}
@@ -265,6 +266,8 @@ def _format_sheet(ws, rows: list[dict]) -> None:
         ws.cell(row=1, column=i).font = Font(bold=True)
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = ws.dimensions
+    if len(rows) > STYLE_MAX_ROWS:      # styling every cell of a huge list costs minutes
+        return
     fill = PatternFill("solid", start_color="FFF2CC", end_color="FFF2CC")
     text_cols = {COLUMNS.index(c) + 1 for c in (COL_NUMBER, COL_DATE, COL_DEADLINE, COL_ROW_ID)}
     for r_index, row in enumerate(rows, 2):

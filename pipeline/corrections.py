@@ -332,7 +332,24 @@ def diff_task_list(rows: list[dict], shown: dict[str, dict], documents: dict[str
             return prev["extracted"]
         return {"agency": s["agency"], "role": s["role"], "deadline": s.get("deadline")}
 
-    for n, row in enumerate(rows, 2):
+    # a row copied with its Mã dòng: the copy that still shows the exported agency and role is
+    # the original, the others are new duties of the same task
+    by_id: dict[str, list[int]] = {}
+    for i, row in enumerate(rows):
+        rid_ = str(row.get(C.COL_ROW_ID) or "").strip()
+        if rid_ in shown:
+            by_id.setdefault(rid_, []).append(i)
+    copies: set[int] = set()
+    for rid_, idx in by_id.items():
+        if len(idx) > 1:
+            s0 = shown[rid_]
+            same = [i for i in idx if C.parse_role(rows[i].get(C.COL_ROLE)) == s0["role"]
+                    and re.sub(r"\s+", " ", str(rows[i].get(C.COL_AGENCY) or "")).strip() == s0["agency"]]
+            original = same[0] if same else idx[0]
+            copies.update(i for i in idx if i != original)
+
+    for i_row, row in enumerate(rows):
+        n = i_row + 2
         row_id = str(row.get(C.COL_ROW_ID) or "").strip()
         role = C.parse_role(row.get(C.COL_ROLE))
         agency = re.sub(r"\s+", " ", str(row.get(C.COL_AGENCY) or "")).strip()
@@ -344,6 +361,10 @@ def diff_task_list(rows: list[dict], shown: dict[str, dict], documents: dict[str
             problems.append(f"Vai trò không rõ: {row.get(C.COL_ROLE)!r}")
         if not ok_deadline:
             problems.append(f"Thời hạn không rõ: {row.get(C.COL_DEADLINE)!r}")
+        copied_from = None
+        if i_row in copies:
+            # a copied row whose Mã dòng the clerk did not clear: a new duty of the same task
+            copied_from, row_id = shown[row_id], ""
         if row_id:
             s = shown.get(row_id)
             if s is None:
@@ -389,8 +410,8 @@ def diff_task_list(rows: list[dict], shown: dict[str, dict], documents: dict[str
                             "source_file": source_file})
             counts["updated"] += 1
         else:
-            task_id = C.parse_task_id(row.get(C.COL_TASK))
-            doc_id = _resolve_doc(row, documents)
+            task_id = copied_from["task_id"] if copied_from else C.parse_task_id(row.get(C.COL_TASK))
+            doc_id = copied_from["doc_id"] if copied_from else _resolve_doc(row, documents)
             if not task_id:
                 problems.append("Nhiệm vụ không có số mục (ví dụ [6.d])")
             if not doc_id:
@@ -399,6 +420,9 @@ def diff_task_list(rows: list[dict], shown: dict[str, dict], documents: dict[str
                 errors.append({"line": n, "row_id": None, "error": "; ".join(problems)})
                 continue
             new_id = ids.duty_id(doc_id, task_id, agency, role)
+            if new_id in seen_ids:
+                errors.append({"line": n, "row_id": None, "error": "dòng trùng với một dòng khác"})
+                continue
             note = C.split_note(row.get(C.COL_NOTE), [])
             fields = {"agency": agency, "role": role, "deadline": deadline}
             task_text = (documents.get(doc_id, {}).get("tasks") or {}).get(task_id)

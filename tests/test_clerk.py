@@ -298,3 +298,29 @@ def test_per_duty_deadline_reaches_duties_csv():
     if rows[0]["deadline"] != "2021-12-15":
         pytest.skip("outputs.duty_rows does not read a per-duty deadline yet (change requested)")
     assert [r["deadline"] for r in rows] == ["2021-12-15", None, None]
+
+
+def test_copied_row_with_its_id_is_a_new_duty(tmp_path):
+    """A clerk copies a row (Mã dòng included) and changes the agency: the original stays."""
+    out = tmp_path / "out"
+    write_run(out, seed_like_documents())
+    book = openpyxl.load_workbook(out / "nhiem_vu.xlsx")
+    ws = book[clerk.SHEET]
+    src = _find_row(ws, rid(CT15_ID, "6.c", "Sở Thông tin và Truyền thông", "lead"))
+    ws.insert_rows(src)                       # the copy goes above the original
+    for c in range(1, len(clerk.COLUMNS) + 1):
+        ws.cell(row=src, column=c).value = ws.cell(row=src + 1, column=c).value
+    _set(ws, src, clerk.COL_AGENCY, "Báo Lai Châu")
+    _set(ws, src, clerk.COL_ROLE, "phối hợp")
+    book.save(tmp_path / "copy.xlsx")
+    summary = apply_corrections(tmp_path / "copy.xlsx", out)
+    assert (summary["added"], summary["updated"], summary["deleted"]) == (1, 0, 0), summary
+    rows = read_csv(out / "duties.csv")
+    duty(rows, CT15_ID, "6.c", "Sở Thông tin và Truyền thông")
+    assert duty(rows, CT15_ID, "6.c", "Báo Lai Châu")["role"] == "coordinate"
+
+
+def test_empty_run(tmp_path):
+    write_run(tmp_path, [])
+    assert task_list(tmp_path) == []
+    assert pd.read_excel(tmp_path / "nhiem_vu.xlsx", sheet_name=clerk.SHEET).columns.tolist() == clerk.COLUMNS
