@@ -121,14 +121,24 @@ def remove_colour_ink(img: Image.Image, red: bool = True, blue: bool = True) -> 
     arr = np.asarray(img.convert("RGB")).astype(np.int16)
     r, g, b = arr[..., 0], arr[..., 1], arr[..., 2]
     grey = (0.299 * r + 0.587 * g + 0.114 * b)
-    if red:
-        redness = r - np.maximum(g, b)
-        mask = redness > 12
-        grey = np.where(mask, np.maximum(grey, r * 1.2), grey)
-    if blue:
-        blueness = b - np.maximum(r, g)
-        mask = blueness > 12
-        grey = np.where(mask, np.maximum(grey, b * 1.2), grey)
+    inked = np.zeros(grey.shape, bool)
+    for on, chan, others in ((red, r, (g, b)), (blue, b, (r, g))):
+        if not on:
+            continue
+        tint = chan - np.maximum(*others)
+        if not (tint > 45).any():
+            continue
+        # in the ink's own channel the ink is bright and black text stays dark
+        grey = np.where(tint > 12, np.maximum(grey, chan * 1.2), grey)
+        # ink edges whose colour JPEG washed out (light, tinted), but not dark text under ink
+        grey = np.where((tint > 20) & (grey > 70), 255, grey)
+        inked |= tint > 45
+    if inked.any():
+        # near the ink, what is left of it is light grey: make it paper, keep dark strokes
+        near = Image.fromarray((inked * 255).astype(np.uint8)).filter(ImageFilter.MaxFilter(9))
+        near = np.asarray(near) > 0
+        paper = float(np.median(grey))
+        grey = np.where(near & (grey > 0.62 * paper), 255, grey)
     return Image.fromarray(np.clip(grey, 0, 255).astype(np.uint8), "L")
 
 
@@ -221,10 +231,11 @@ def detect_orientation(grey: Image.Image, timeout: float = 30) -> tuple[int, flo
     """Clockwise rotation (0/90/180/270) that makes the page upright, per Tesseract OSD."""
     import pytesseract
     small = grey
-    if min(grey.size) > 1800:   # OSD needs ~150-200 dpi text, not 300
-        small = grey.resize((grey.width // 2, grey.height // 2), Image.LANCZOS)
+    if min(grey.size) > 1800:   # OSD needs ~150-200 dpi text, not 300 (box filter keeps it crisp)
+        small = grey.reduce(2)
     try:
-        out = pytesseract.image_to_osd(small, config="--psm 0 -c min_characters_to_try=10",
+        small.format = "BMP"
+        out = pytesseract.image_to_osd(small, config="--psm 0 --dpi 150 -c min_characters_to_try=10",
                                        timeout=timeout)
     except RuntimeError as exc:
         if "timeout" in str(exc).lower():

@@ -33,7 +33,9 @@ DEFAULTS = {
     "blank_ink": 0.0015,
     "max_skew": 3.0,
     "reread_zones": True,
+    "reread_columns": True,
 }
+ZONES = ("header_left", "header_right", "body", "end_left", "end_right")
 
 NUMBER_LINE = re.compile(
     r"^Số\s*:?\s*(\d{1,6}[a-z]?)?\s*[/-]\s*[A-ZĐ][A-Za-zĐđ0-9]*(\s*[-/.&]\s*[A-ZĐ0-9][A-Za-zĐđ0-9]*)*$")
@@ -117,18 +119,30 @@ def prepare(img: Image.Image, tagged_dpi: Optional[float], s: dict, clock: _Cloc
     if images.is_blank(grey, float(s["blank_ink"])):
         return None, 0, 0.0
     rotate, conf = images.detect_orientation(grey, timeout=max(1.0, clock.left()))
-    if rotate and conf < 1.0:
-        rotate = 0          # OSD unsure: keep the page as it is
+    if rotate and conf < 2.0:
+        # OSD unsure: read a band of the page both ways and keep the way that reads better
+        rotate = max((0, rotate), key=lambda r: _band_conf(images.rotate_upright(grey, r), s, clock))
     if rotate:
         grey = images.rotate_upright(grey, rotate)
     grey, angle = images.deskew(grey, float(s["max_skew"]))
     return grey, rotate, angle
 
 
-def read_words(grey: Image.Image, lang: str, psm: int, clock: _Clock, config: str = "") -> list[OcrWord]:
+def _band_conf(grey: Image.Image, s: dict, clock: _Clock) -> float:
+    """Mean confidence of a quick read of the page's upper-middle band."""
+    from pipeline.doctor import resolve_lang
+    h = grey.height
+    band = grey.crop((0, int(0.15 * h), grey.width, int(0.4 * h)))
+    words = read_words(band, resolve_lang(s["lang"]), 6, clock)
+    return _mean_conf(words) or 0.0
+
+
+def read_words(grey: Image.Image, lang: str, psm: int, clock: _Clock, config: str = "",
+               dpi: int = 300) -> list[OcrWord]:
     import pytesseract
+    grey.format = "BMP"   # pytesseract hands Tesseract a temp file: BMP is written fastest
     data = _tess(pytesseract.image_to_data, clock, grey, lang=lang,
-                 config=f"--psm {psm} {config}".strip(), output_type=pytesseract.Output.DICT)
+                 config=f"--psm {psm} --dpi {dpi} {config}".strip(), output_type=pytesseract.Output.DICT)
     return words_from_data(data)
 
 
@@ -149,9 +163,18 @@ def read_page(img: Image.Image, tagged_dpi: Optional[float], settings: dict, pag
         return PageRead([], img.width, img.height, None, blank=True, notes=notes)
     lang = resolve_lang(s["lang"])
     words = read_words(grey, lang, int(s["psm"]), clock)
+    conf = _mean_conf(words) or 0.0
+    if conf < 60 and not rotate:
+        # an upside-down page OSD missed reads as garbage: try it turned round
+        turned = images.rotate_upright(grey, 180)
+        words2 = read_words(turned, lang, int(s["psm"]), clock)
+        if (_mean_conf(words2) or 0.0) > conf + 10:
+            grey, words, rotate = turned, words2, 180
     if not [w for w in words if w.conf >= 50 and sum(ch.isalnum() for ch in w.text) >= 2]:
         return PageRead([], grey.width, grey.height, None, blank=True, notes=notes)
     lines = order_page(words, grey.width, grey.height, first_page=first_page)
+    if s["reread_columns"]:
+        lines = reread_columns(grey, lines, s, clock)
     if s["reread_zones"] and first_page:
         reread_header_zones(grey, lines, s, clock, notes)
     all_words = [w for line in lines for w in line.words]
@@ -160,6 +183,46 @@ def read_page(img: Image.Image, tagged_dpi: Optional[float], settings: dict, pag
 
 
 # ------------------------------------------------------------------ zone re-reading
+
+def reread_columns(grey: Image.Image, lines: list[Line], s: dict, clock: _Clock) -> list[Line]:
+    """Read each column of the header and end bands on its own (psm 6).
+
+    On the whole page Tesseract reads "- Như trên;   KT. CHỦ TỊCH" as one line and the
+    small type of the left column suffers; a crop of just one column reads cleanly."""
+    from extractors.layout import drop_noise, group_rows, median_height
+    from pipeline.doctor import resolve_lang
+    by_zone: dict[str, list[Line]] = {z: [l for l in lines if l.zone == z] for z in ZONES}
+    for zone in ("header_left", "header_right", "end_left", "end_right"):
+        old = by_zone[zone]
+        if not old:
+            continue
+        boxes = [l.box for l in old]
+        l, t = min(b[0] for b in boxes), min(b[1] for b in boxes)
+        r, b = max(b[2] for b in boxes), max(b[3] for b in boxes)
+        pad = int(0.5 * median_height([w for line in old for w in line.words]))
+        x0, y0 = max(0, l - pad), max(0, t - pad)
+        crop = grey.crop((x0, y0, min(grey.width, r + pad), min(grey.height, b + pad)))
+        words = read_words(crop, resolve_lang(s["lang"]), 6, clock)
+        for w in words:
+            w.left += x0
+            w.top += y0
+        words = drop_noise(words)
+        if not words:
+            continue
+        old_words = [w for line in old for w in line.words]
+        new_lines = []
+        for row in group_rows(words):
+            line = Line(sorted(row.words, key=lambda w: w.left), zone)
+            top, bottom = line.box[1], line.box[3]
+            before = [w for w in old_words if top <= w.cy <= bottom]
+            # keep the first reading of a line when it was surer (same words, better read)
+            if before and len(before) == len(line.words) and \
+                    (_mean_conf(before) or 0) > (_mean_conf(line.words) or 0):
+                line = Line(sorted(before, key=lambda w: w.left), zone)
+            new_lines.append(line)
+        by_zone[zone] = new_lines
+    return [line for z in ZONES for line in by_zone[z]]
+
 
 def _find_line(lines: list[Line], zone: str, score) -> Optional[int]:
     best, best_i = 0, None
@@ -214,7 +277,9 @@ def reread_zone(grey: Image.Image, line: Line, grammar, s: dict, clock: _Clock) 
     langs = [resolve_lang(s["lang"]), resolve_lang(s["alt_lang"])]
     for psm in (7, 6):
         for lang in dict.fromkeys(langs):
-            data = _tess(pytesseract.image_to_data, clock, crop, lang=lang, config=f"--psm {psm}",
+            crop.format = "BMP"
+            data = _tess(pytesseract.image_to_data, clock, crop, lang=lang,
+                         config=f"--psm {psm} --dpi {int(300 * scale)}",
                          output_type=pytesseract.Output.DICT)
             words = [w for w in words_from_data(data) if w.conf >= 0]
             text = _tidy(" ".join(w.text for w in words))
