@@ -347,7 +347,7 @@ def _note(doc: Document, read: PageRead, number: int, s: dict) -> None:
     if read.rotated:
         doc.warn("page_rotated", f"page {number} was turned {read.rotated}° to read it", number)
     if read.mean_conf is not None and read.mean_conf < float(s["review_conf"]):
-        doc.warn("low_ocr_confidence",
+        doc.warn("ocr_low_confidence",
                  f"page {number}: mean OCR confidence {read.mean_conf:.0f} is below {s['review_conf']}",
                  number)
 
