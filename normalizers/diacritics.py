@@ -374,6 +374,8 @@ class Restoration:
 # chunk = lead punctuation + core + trail punctuation
 _CHUNK_RE = re.compile(r"\S+")
 _LETTER_RE = re.compile(r"[^\W\d_]")
+_JUNK_RE = re.compile(r"[\d¢€©®§£¥|$¬°™@&#]")
+_PLAIN_JUNK_RE = re.compile(r"[^\W_]*[¢€©®§£¥|$¬°™@&#]?[^\W_]*")   # letters/digits + at most one glyph
 
 
 def _split_chunk(chunk: str) -> tuple[int, int]:
@@ -393,6 +395,8 @@ def _default_model_dir() -> Path:
 class Restorer:
     """Detects, per line, what kind of text it holds and restores what needs it."""
 
+    PARTIAL_COST = 40      # channel cost (LM units) of re-accenting an already accented word
+
     def __init__(self, model_dir: str | Path | None = None, *, beam: int = 6,
                  max_candidates: int = 8, min_ratio: float = 1e-4):
         self.model_dir = Path(model_dir) if model_dir else _default_model_dir()
@@ -406,6 +410,7 @@ class Restorer:
             self.key2ids[k] = tuple(i for i in ids if lm.counts[i] >= top * min_ratio)[:max_candidates]
         self._confusions = None
         self._noisy_cache: dict[str, list] = {}
+        self._phrase_cache: dict[tuple, tuple] = {}
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -457,80 +462,90 @@ class Restorer:
         return "noisy"
 
     # ------------------------------------------------------------------ decoding
-    def _viterbi(self, lattice: list) -> list[int]:
-        """Best candidate index per position; lattice = [[(id, channel_cost), ...], ...]."""
+    def _viterbi(self, lattice: list) -> tuple[list[int], list[float]]:
+        """Beam-pruned trigram Viterbi.
+
+        ``lattice`` = per position a pair (ids, channel costs or None).  Returns the
+        chosen candidate index per position and a confidence per position: the
+        share of the chosen candidate in the soft-max of the best prefix costs
+        of the beam at that position (1.0 for single-candidate positions)."""
         lm = self.lm
-        V, tri, bi, bib, uni, bow1 = lm.V, lm.tri, lm.bi, lm.bi_bow, lm.uni, lm.bow1
+        V = lm.V
+        tri_get, bi_get, bib_get = lm.tri.get, lm.bi.get, lm.bi_bow.get
+        uni, bow1 = lm.uni, lm.bow1
         B = self.beam
-        beam = [(0, BOUNDARY, BOUNDARY)]
+        costs, us, vs = [0], [BOUNDARY], [BOUNDARY]
         backs = []
-        for cands in lattice:
-            if len(cands) == 1 and len(beam) == 1:
-                c, ch = cands[0]
-                cost, u, v = beam[0]
-                beam = [(cost + lm.cost3(u, v, c) + ch, v, c)]
-                backs.append(((0, 0),))
-                continue
-            new: dict[int, tuple] = {}
-            bicache: dict[int, int] = {}
-            for si, (cost, u, v) in enumerate(beam):
+        for ids, chans in lattice:
+            n = len(ids)
+            best: dict[int, list] = {}
+            bic: dict[int, list] = {}
+            for si in range(len(costs)):
+                cost = costs[si]
+                u = us[si]
+                v = vs[si]
                 uv = u * V + v
                 uvV = uv * V
-                bw = bib.get(uv, 0)
+                bw = bib_get(uv, 0)
+                bis = bic.get(v)
+                if bis is None:
+                    vV = v * V
+                    b1 = bow1[v]
+                    bis = []
+                    for c in ids:
+                        t = bi_get(vV + c)
+                        bis.append(b1 + uni[c] if t is None else t)
+                    if chans is not None:
+                        bis = [x + y for x, y in zip(bis, chans)]
+                    bic[v] = bis
                 vV = v * V
-                b1 = bow1[v]
-                for ci, (c, ch) in enumerate(cands):
-                    t = tri.get(uvV + c)
+                for j in range(n):
+                    c = ids[j]
+                    t = tri_get(uvV + c)
                     if t is None:
-                        vc = vV + c
-                        t = bicache.get(vc)
-                        if t is None:
-                            t = bi.get(vc)
-                            if t is None:
-                                t = b1 + uni[c]
-                            bicache[vc] = t
-                        t += bw
-                    nc = cost + t + ch
+                        nc = cost + bis[j] + bw
+                    else:
+                        nc = cost + t + (chans[j] if chans is not None else 0)
                     k = vV + c
-                    e = new.get(k)
+                    e = best.get(k)
                     if e is None or nc < e[0]:
-                        new[k] = (nc, si, ci, v, c)
-            vals = sorted(new.values())[:B] if len(new) > B else sorted(new.values())
-            beam = [(e[0], e[3], e[4]) for e in vals]
-            backs.append(tuple((e[1], e[2]) for e in vals))
+                        best[k] = [nc, si, j, v, c]
+            vals = sorted(best.values())
+            if len(vals) > B:
+                vals = vals[:B]
+            costs = [e[0] for e in vals]
+            us = [e[3] for e in vals]
+            vs = [e[4] for e in vals]
+            backs.append(vals)
         # end of phrase
-        best, bi_ = None, 0
-        for si, (cost, u, v) in enumerate(beam):
-            tot = cost + lm.cost3(u, v, BOUNDARY)
-            if best is None or tot < best:
-                best, bi_ = tot, si
-        out = [0] * len(lattice)
-        si = bi_
-        for i in range(len(lattice) - 1, -1, -1):
-            si, ci = backs[i][si]
-            out[i] = ci
-        return out
-
-    def _confidence(self, lattice, ids, i) -> float:
-        cands = lattice[i]
-        if len(cands) == 1:
-            return 1.0
-        lm = self.lm
-        p2 = ids[i - 2] if i >= 2 else BOUNDARY
-        p1 = ids[i - 1] if i >= 1 else BOUNDARY
-        n1 = ids[i + 1] if i + 1 < len(ids) else BOUNDARY
-        n2 = ids[i + 2] if i + 2 < len(ids) else BOUNDARY
-        costs = []
-        for c, ch in cands:
-            t = lm.cost3(p2, p1, c) + ch
-            t += lm.cost3(p1, c, n1)
-            if n1 != BOUNDARY:
-                t += lm.cost3(c, n1, n2)
-            costs.append(t)
-        chosen = costs[[c for c, _ in cands].index(ids[i])] if ids[i] in [c for c, _ in cands] else min(costs)
+        bsi, btot = 0, None
+        for si in range(len(costs)):
+            tot = costs[si] + lm.cost3(us[si], vs[si], BOUNDARY)
+            if btot is None or tot < btot:
+                bsi, btot = si, tot
+        m = len(lattice)
+        out = [0] * m
+        conf = [1.0] * m
+        si = bsi
         step = lm.step
-        z = sum(math.exp(-step * (t - chosen)) for t in costs)
-        return round(1.0 / z, 4)
+        for i in range(m - 1, -1, -1):
+            vals = backs[i]
+            e = vals[si]
+            out[i] = e[2]
+            if len(lattice[i][0]) > 1:
+                # soft-max over the best prefix cost of each candidate in the beam
+                seen = {}
+                for x in vals:
+                    if x[4] not in seen:
+                        seen[x[4]] = x[0]
+                c0 = seen.get(e[4], e[0])
+                z = 0.0
+                for c in seen.values():
+                    d = (c0 - c) * step
+                    z += math.exp(d) if d < 50 else 1e21
+                conf[i] = round(1.0 / z, 4) if z > 0 else 1.0
+            si = e[1]
+        return out, conf
 
     # ------------------------------------------------------------------ candidates
     def _candidates(self, core: str, kind: str, upper_line: bool) -> list[tuple[int, int, Optional[str]]]:
@@ -538,25 +553,42 @@ class Restorer:
         if not core:
             return []
         if kind == "noisy":
-            got = self._noisy_cache.get(core)
-            if got is None:
-                got = self.confusions.candidates(core)
-                if len(self._noisy_cache) < 200_000:
-                    self._noisy_cache[core] = got
-            return got
-        if not core.isalpha():
-            return [(UNK, 0, None)]
+            if (core.isupper() and len(core) >= 2 and not upper_line
+                    and (len(core) < 3 or core.lower() not in self.key2ids)
+                    and self._syl_id(_fix_word(core.lower())) == UNK):
+                return [(UNK, 0, None)]                  # acronym
+            return self._noisy(core)
         lc = core.lower()
+        if not core.isalpha():
+            if len(core) <= 6 and _LETTER_RE.search(core) and _JUNK_RE.search(core) and _PLAIN_JUNK_RE.fullmatch(core):
+                return self._noisy(core)                 # bi¢t, 1a inside an unaccented line
+            return [(UNK, 0, None)]
         if has_diacritics(core):
             i = self._syl_id(_fix_word(lc))
-            return [(i, 0, None)]
-        if core.isupper() and len(core) >= 2 and not upper_line:
+            if i == UNK:
+                return self._noisy(core)                 # hién, xuét: not a syllable
+            # a valid accented word in an unaccented line: keep it unless the LM
+            # strongly prefers another accenting of the same letters
+            syls = self.lm.syls
+            return [(i, 0, None)] + [(j, self.PARTIAL_COST, syls[j])
+                                     for j in self.key2ids.get(key_of(lc), ()) if j != i]
+        if core.isupper() and len(core) >= 2 and not upper_line and (len(core) < 3 or lc not in self.key2ids):
             return [(self._syl_id(lc), 0, None)]       # acronym: UBND, HĐND, CA
         ids = self.key2ids.get(lc)
         if not ids:
+            if core.islower() and len(core) <= 7:
+                return self._noisy(core)                 # dgng, sirc: OCR damage
             return [(UNK, 0, None)]
         syls = self.lm.syls
         return [(i, 0, syls[i]) for i in ids]
+
+    def _noisy(self, core: str):
+        got = self._noisy_cache.get(core)
+        if got is None:
+            got = self.confusions.candidates(core)
+            if len(self._noisy_cache) < 200_000:
+                self._noisy_cache[core] = got
+        return got
 
     # ------------------------------------------------------------------ main
     def restore(self, text: str) -> Restoration:
@@ -580,10 +612,27 @@ class Restorer:
         def flush():
             if not phrase:
                 return
-            lattice = [[(c[0], c[1]) for c in p[3]] for p in phrase]
-            if any(len(c) > 1 for c in lattice):
-                choice = self._viterbi(lattice)
-                ids = [lattice[i][ci][0] for i, ci in enumerate(choice)]
+            lattice = []
+            multi = False
+            for p in phrase:
+                cands = p[3]
+                ids = tuple(c[0] for c in cands)
+                chans = tuple(c[1] for c in cands)
+                if len(ids) > 1:
+                    multi = True
+                lattice.append((ids, chans if any(chans) else None))
+            if multi:
+                key = tuple(lattice)
+                got = self._phrase_cache.get(key)
+                if got is None:
+                    got = self._viterbi(lattice)
+                    if len(self._phrase_cache) > 50_000:
+                        self._phrase_cache.clear()
+                    self._phrase_cache[key] = got
+            else:
+                got = ([0] * len(lattice), [1.0] * len(lattice))
+            if True:
+                choice, confs = got
                 for i, ci in enumerate(choice):
                     ln, a, b, cands = phrase[i]
                     surf = cands[ci][2] if ln >= 0 else None
@@ -592,8 +641,7 @@ class Restorer:
                     orig = lines[ln][a:b]
                     new = apply_case(surf, orig)
                     if new != orig:
-                        conf = self._confidence(lattice, ids, i)
-                        replacements.setdefault(ln, {})[a] = (b, new, conf)
+                        replacements.setdefault(ln, {})[a] = (b, new, confs[i])
             phrase.clear()
 
         soft = [(SOFT, 0, None)]

@@ -38,8 +38,16 @@ TABLE_NAME = "ocr_confusions.json"
 
 # --------------------------------------------------------------------------- rendering + OCR
 
-def _render_page(lines: list[str], path: Path, size: int = 30, font_path: str = FONT) -> None:
-    from PIL import Image, ImageDraw, ImageFont
+# scan degradations: (downscale factor, blur radius, noise sigma); None = clean rendering.
+# "mild" reproduces the kind of damage seen in ../shared/seeds/000 (dgng, dac, sic, hé).
+DEGRADATIONS = {"clean": None, "mild": (0.5, 0.8, 20.0), "medium": (0.42, 0.8, 22.0)}
+
+
+def _render_page(lines: list[str], path: Path, size: int = 30, font_path: str = FONT,
+                 degrade: Optional[tuple] = None, seed: int = 0) -> None:
+    from PIL import Image, ImageDraw, ImageFilter, ImageFont
+    if degrade:
+        size = 40
     font = ImageFont.truetype(font_path, size)
     h_line = int(size * 1.6)
     width = 60 + max(int(font.getlength(l)) for l in lines)
@@ -47,6 +55,14 @@ def _render_page(lines: list[str], path: Path, size: int = 30, font_path: str = 
     d = ImageDraw.Draw(img)
     for i, l in enumerate(lines):
         d.text((40, 40 + i * h_line), l, font=font, fill=0)
+    if degrade:
+        import numpy as np
+        scale, blur, noise = degrade
+        small = img.resize((int(img.width * scale), int(img.height * scale)), Image.BILINEAR)
+        small = small.filter(ImageFilter.GaussianBlur(blur))
+        a = np.asarray(small).astype(float)
+        a += np.random.RandomState(seed).normal(0, noise, a.shape)
+        img = Image.fromarray(np.where(a > 150, 255, 0).astype(np.uint8))
     img.save(path)
 
 
@@ -71,7 +87,7 @@ def sample_lines(docs: Iterable[Path], n_lines: int, seed: int = 13) -> list[str
 
 
 def ocr_pairs(lines: list[str], lang: str = "eng", lines_per_page: int = 25,
-              cache: Optional[Path] = None) -> list[tuple[str, str]]:
+              cache: Optional[Path] = None, degrade: Optional[tuple] = None) -> list[tuple[str, str]]:
     """Render ``lines`` and OCR them; return (truth line, OCR line) pairs."""
     from rapidfuzz import fuzz
     if cache and cache.exists():
@@ -81,7 +97,7 @@ def ocr_pairs(lines: list[str], lang: str = "eng", lines_per_page: int = 25,
         for k in range(0, len(lines), lines_per_page):
             page = lines[k:k + lines_per_page]
             img = Path(td) / f"p{k}.png"
-            _render_page(page, img)
+            _render_page(page, img, degrade=degrade, seed=k)
             got = _ocr(img, lang)
             if len(got) == len(page):
                 pairs.extend(zip(page, got))
@@ -135,19 +151,27 @@ def char_segments(truth: str, ocr: str) -> list[tuple[str, str]]:
     return out
 
 
-def learn_confusions(docs: Iterable[str | Path], out_dir: str | Path, *, n_lines: int = 600,
-                     langs: tuple[str, ...] = ("eng",), cache_dir: Optional[str | Path] = None,
+def learn_confusions(docs: Iterable[str | Path], out_dir: str | Path, *, n_lines: int = 2000,
+                     langs: tuple[str, ...] = ("eng", "vie"),
+                     degradations: tuple[str, ...] = ("clean", "mild", "medium"),
+                     cache_dir: Optional[str | Path] = None,
                      min_token_count: int = 2, seed: int = 13) -> dict:
-    """Render + OCR sampled lines of ``docs``, learn the confusion table, write it to out_dir."""
+    """Render + OCR sampled lines of ``docs``, learn the confusion table, write it to out_dir.
+
+    Every language reads the clean rendering; ``eng`` also reads the degraded ones
+    (the wrong-model failure of old scanned archives).  Deterministic given the
+    same Tesseract version."""
     docs = [Path(p) for p in docs]
     lines = sample_lines(docs, n_lines, seed)
     tok_counts: dict[str, Counter] = defaultdict(Counter)
     seg_counts: dict[str, Counter] = defaultdict(Counter)
     ocr_seg_total: Counter = Counter()
     n_pairs = 0
-    for lang in langs:
-        cache = Path(cache_dir) / f"pairs_{lang}_{n_lines}_{seed}.json" if cache_dir else None
-        pairs = ocr_pairs(lines, lang, cache=cache)
+    runs = [(lang, dg) for lang in langs for dg in degradations if dg == "clean" or lang == "eng"]
+    for lang, dg in runs:
+        tag = "" if dg == "clean" else "_" + dg
+        cache = Path(cache_dir) / f"pairs_{lang}_{n_lines}_{seed}{tag}.json" if cache_dir else None
+        pairs = ocr_pairs(lines, lang, cache=cache, degrade=DEGRADATIONS[dg])
         for truth, ocr in pairs:
             for t, o in align_tokens(truth, ocr):
                 tl, ol = _fix_word(t.lower()), o.lower()
@@ -169,7 +193,9 @@ def learn_confusions(docs: Iterable[str | Path], out_dir: str | Path, *, n_lines
     token_table = {}
     for o, c in sorted(tok_counts.items()):
         tot = sum(c.values())
-        best = [(t, n) for t, n in c.most_common() if n >= min_token_count and t != o]
+        # only true misreadings: an accent-free OCR form is already covered by the key lookup
+        best = [(t, n) for t, n in c.most_common()
+                if n >= min_token_count and t != o and key_of(t) != _simple(o)]
         if best and not o.isdigit():
             token_table[o] = [[t, round(-math.log(n / max(tot, n)), 3)] for t, n in best[:4]]
     rules = {}
@@ -179,7 +205,7 @@ def learn_confusions(docs: Iterable[str | Path], out_dir: str | Path, *, n_lines
                if a != b and n >= 2 and n / den >= 0.002]
         if lst:
             rules[b] = lst[:8]
-    table = {"version": 1, "langs": list(langs), "lines": len(lines), "word_pairs": n_pairs,
+    table = {"version": 1, "runs": [list(x) for x in runs], "lines": len(lines), "word_pairs": n_pairs,
              "tokens": token_table, "rules": rules}
     out = Path(out_dir) / TABLE_NAME
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -193,8 +219,13 @@ class ConfusionModel:
     """Candidate syllables for a noisy OCR token, with channel costs (LM cost units)."""
 
     KEEP_NATS = 5.0          # cost of keeping a token that is not a Vietnamese syllable
+    KEEP_WORD_NATS = 9.0     # ... when it is a lower-case, all-letter token
     MAX_NATS = 7.0           # candidates dearer than this are dropped
     SAME_KEY_NATS = 0.0      # re-accenting a token whose letters are right
+    # back-off for confusions the sample did not show: any vowel read as another
+    # vowel, and a non-letter glyph inside a word standing for a lost vowel
+    FALLBACK_VOWEL_NATS = 4.0
+    FALLBACK_JUNK_NATS = 2.5
 
     def __init__(self, table: dict, restorer):
         self.restorer = restorer
@@ -202,6 +233,19 @@ class ConfusionModel:
         self.tokens = {k: [(t, c) for t, c in v] for k, v in table.get("tokens", {}).items()}
         self.rules: dict[str, list[tuple[str, float]]] = {
             k: [(a, c) for a, c in v] for k, v in table.get("rules", {}).items()}
+        vowels = "aeiouy"
+        for ch in vowels:
+            have = {a for a, _ in self.rules.get(ch, ())}
+            self.rules.setdefault(ch, []).extend(
+                (v, self.FALLBACK_VOWEL_NATS) for v in vowels if v != ch and v not in have)
+
+    def _rules_for(self, seg: str):
+        got = self.rules.get(seg)
+        if got is not None:
+            return got
+        if len(seg) == 1 and not seg.isalnum():
+            return [(v, self.FALLBACK_JUNK_NATS) for v in "aeiouy"] + [("", self.FALLBACK_JUNK_NATS)]
+        return ()
 
     @classmethod
     def load(cls, model_dir, restorer) -> "ConfusionModel":
@@ -222,7 +266,7 @@ class ConfusionModel:
                         seg = w[i:i + L]
                         if len(seg) < L:
                             continue
-                        for a, c in self.rules.get(seg, ()):
+                        for a, c in self._rules_for(seg):
                             nc = cost + c
                             if nc > self.MAX_NATS:
                                 continue
@@ -243,8 +287,9 @@ class ConfusionModel:
         lm = r.lm
         q = 1.0 / self.step
         lc = core.lower()
-        if lc.isdigit() or not any(ch.isalpha() for ch in lc):
-            return [(UNK, 0, None)]
+        if lc.isdigit() or not any(ch.isalpha() for ch in lc) or any(ch in "-/.:," for ch in lc) \
+                or len(lc) > 8 or sum(ch.isdigit() for ch in lc) > 1:
+            return [(UNK, 0, None)]      # numbers, symbols (15/CT-UBND, Covid-19) stay
         out: dict[int, tuple[int, Optional[str]]] = {}
 
         def add(i: int, nats: float, surf: Optional[str]):
@@ -256,6 +301,8 @@ class ConfusionModel:
         sid = lm.syl2id.get(fixed)
         if sid is not None:
             add(sid, 0.0, None)            # a real syllable: keeping it is free
+        elif lc.isalpha() and lc == core.lower() and not core.istitle() and not core.isupper():
+            add(UNK, self.KEEP_WORD_NATS, None)   # a lower-case non-word: most likely misread
         else:
             add(UNK, self.KEEP_NATS, None)
         s = _simple(lc)
@@ -268,5 +315,5 @@ class ConfusionModel:
         for k, c in self._keys(s).items():
             for i in r.key2ids.get(k, ()):
                 add(i, c + 0.5, lm.syls[i])
-        items = sorted(out.items(), key=lambda kv: kv[1][0])[:24]
+        items = sorted(out.items(), key=lambda kv: (kv[1][0], kv[0]))[:24]
         return [(i, c, surf) for i, (c, surf) in items]

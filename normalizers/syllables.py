@@ -97,7 +97,7 @@ def parse_syllable(syl: str) -> tuple[str, str, int] | None:
                 continue
         elif on == "gi":
             # già = gi + a; gìn = g + in (handled by onset g); giếng = gi + êng
-            if not rhyme or rhyme not in RHYMES and ("i" + rhyme) not in RHYMES:
+            if rhyme and rhyme not in RHYMES and ("i" + rhyme) not in RHYMES:
                 continue
         elif rhyme not in RHYMES:
             continue
@@ -105,10 +105,12 @@ def parse_syllable(syl: str) -> tuple[str, str, int] | None:
             continue
         if on in ("k", "gh", "ngh") and rhyme[:1] not in ("i", "e", "ê", "y"):
             continue
-        if on == "c" and rhyme[:1] in ("i", "e", "ê", "y"):
+        if on in ("c", "g", "ng") and rhyme[:1] in ("i", "e", "ê", "y"):
             continue
         if rhyme.endswith(_STOP_CODA) and tone not in (1, 5):
             continue
+        if tone and apply_tone(base, tone) != _fix_word(syl):
+            return None      # tone mark on the wrong vowel: "taị", "qúy"
         return on, rhyme, tone
     return None
 

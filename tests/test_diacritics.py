@@ -1,0 +1,140 @@
+import io
+import sys
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bench_restore import compare, load, split_docs, strip_all  # noqa: E402
+from normalizers.diacritics import (Restoration, get_restorer, restore_stream,  # noqa: E402
+                                    restore_text, train_lm)
+
+SEED = Path("/work/shared/seeds/000_6f412e6739b6846b.txt")
+
+
+@pytest.fixture(scope="module")
+def r():
+    return get_restorer()
+
+
+@pytest.fixture(scope="module")
+def held_texts():
+    _, held = split_docs()
+    if not held:
+        pytest.skip("no documents")
+    return [load(p) for p in held[:6]]
+
+
+def test_stripped_held_out_docs(r, held_texts):
+    ok = tot = 0
+    for t in held_texts:
+        t = "\n".join(t.split("\n")[:200])
+        out = r.restore(strip_all(t))
+        assert out.text.count("\n") == t.count("\n")
+        a, b, _, _ = compare(t, out.text)
+        ok, tot = ok + a, tot + b
+    assert tot > 2000
+    assert ok / tot >= 0.95, ok / tot
+
+
+def test_good_text_unchanged(r, held_texts):
+    same = tot = 0
+    for t in held_texts:
+        out = r.restore(t)
+        a, b, _, _ = compare(t, out.text)
+        same, tot = same + a, tot + b
+    assert same / tot >= 0.999, same / tot
+
+
+def test_good_lines_verbatim(r):
+    text = ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n"
+            "Số: 15/CT-UBND ngày 13/10/2021 của UBND tỉnh Lai Châu\n"
+            "Thực hiện chỉ đạo của Thủ tướng Chính phủ, Ủy ban nhân dân tỉnh yêu cầu:")
+    out = r.restore(text)
+    assert out.text == text and not out.changed and out.tokens == []
+    assert out.line_kinds == ["good"] * 4
+
+
+def test_symbols_numbers_acronyms_untouched(r):
+    src = "So: 15/CT-UBND Lai Chau, ngay 13 thang 10 nam 2021 cua UBND tinh va HDND, TDKT"
+    out = r.restore(src).text
+    for keep in ["15/CT-UBND", " 13 ", " 10 ", "2021", "UBND", "HDND", "TDKT"]:
+        assert keep in out, (keep, out)
+    assert out.startswith("Số: 15/CT-UBND Lai Châu, ngày 13 tháng 10 năm 2021 của UBND tỉnh"), out
+
+
+def test_case_kept(r):
+    assert r.restore("CONG HOA XA HOI CHU NGHIA VIET NAM").text == "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
+    assert r.restore("Doc lap - Tu do - Hanh phuc").text == "Độc lập - Tự do - Hạnh phúc"
+
+
+def test_seed_ocr_line(r):
+    out = r.restore("Phat dgng Phong trao thi dua dic bi¢t “Lai Chau doan két, chung sirc,").text
+    assert "Phát động Phong trào thi đua đặc biệt" in out, out
+    assert "Lai Châu đoàn kết, chung sức" in out, out
+
+
+def test_seed_document(r):
+    if not SEED.exists():
+        pytest.skip("seed missing")
+    src = SEED.read_text(encoding="utf-8")
+    out = r.restore(src)
+    assert out.text.count("\n") == src.count("\n")
+    assert len(out.line_kinds) == len(src.split("\n"))
+    assert "noisy" in out.line_kinds
+    assert "15 /CT-UBND" in out.text
+    assert "Lai Châu" in out.text and "Covid-19" in out.text
+
+
+def test_token_offsets_and_confidence(r):
+    src = "Ve viec tang cuong\ncong tac phong, chong dich"
+    out = r.restore(src)
+    assert isinstance(out, Restoration) and out.changed and out.original == src
+    assert out.tokens
+    for t in out.tokens:
+        assert out.text[t.start:t.start + len(t.restored)] == t.restored
+        assert 0.0 <= t.confidence <= 1.0
+        assert strip_all(t.restored).lower() == t.original.lower()
+    assert unicodedata.is_normalized("NFC", out.text)
+
+
+def test_convenience_api():
+    assert restore_text("Uy ban nhan dan") == "Ủy ban nhân dân"
+    buf = io.StringIO()
+    restore_stream(io.StringIO("Chu tich\n"), buf)
+    assert buf.getvalue() == "Chủ tịch\n"
+
+
+def test_empty_and_other_lines(r):
+    out = r.restore("\n\n12/2021\n---\n")
+    assert out.text == "\n\n12/2021\n---\n"
+    assert out.line_kinds == ["other"] * 5
+
+
+def test_train_lm_deterministic(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    text = ("Ủy ban nhân dân tỉnh yêu cầu các sở, ban, ngành thực hiện nghiêm túc.\n"
+            "Chủ tịch Ủy ban nhân dân các huyện chịu trách nhiệm trước Chủ tịch.\n") * 20
+    (corpus / "a.txt").write_text(text, encoding="utf-8")
+    s1 = train_lm(corpus, tmp_path / "m1", verbose=False, min_syllable_count=1)
+    s2 = train_lm(corpus, tmp_path / "m2", verbose=False, min_syllable_count=1)
+    for name in ("syllables.txt",):
+        assert (tmp_path / "m1" / name).read_bytes() == (tmp_path / "m2" / name).read_bytes()
+    import numpy as np
+    z1, z2 = np.load(tmp_path / "m1" / "lm.npz"), np.load(tmp_path / "m2" / "lm.npz")
+    for k in z1.files:
+        assert (z1[k] == z2[k]).all()
+    assert s1["syllables"] == s2["syllables"] > 10
+    from normalizers.diacritics import Restorer
+    rr = Restorer(tmp_path / "m1")
+    assert rr.restore("Uy ban nhan dan tinh").text == "Ủy ban nhân dân tỉnh"
+
+
+def test_model_size():
+    from pipeline.resources import data_path
+    total = sum(p.stat().st_size for p in data_path("lm").iterdir() if p.is_file())
+    assert total <= 40 * 1024 * 1024
