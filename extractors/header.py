@@ -210,9 +210,11 @@ def extract_header(doc: Document, settings: dict) -> Document:
         doc.subject = _subject_lines(head, vv_idx + 1, first=VV_LINE.match(head[vv_idx]).group("rest"))
     elif type_idx is not None:
         doc.subject = _subject_lines(lines, type_idx + 1, first=None)
+    if not doc_type and vv_idx is not None:
+        doc_type = "Công văn"   # a V/v line makes a công văn, whatever its symbol's codes
     if not doc_type:
         doc_type = type_from_symbol(doc.symbol)
-    if not doc_type and (vv_idx is not None or doc.symbol):
+    if not doc_type and doc.symbol:
         doc_type = "Công văn"   # a công văn's symbol names no type; it has a V/v line
     doc.doc_type = doc_type
 

@@ -108,30 +108,57 @@ def extract_parties(doc: Document, settings: dict) -> Document:
 def extract_signer(lines: list[str], closing_start: int) -> Signer:
     """The signature block sits beside or after Nơi nhận: authority, capacity, title, name."""
     signer = Signer()
+    if closing_start >= len(lines):     # no Nơi nhận: the first signature-like block after the body
+        closing_start = next((i for i, l in enumerate(lines) if i > 5 and _is_sign_line(l.strip().strip("*").strip())),
+                             max(0, len(lines) - 12))
     region = [l.strip().strip("*").strip() for l in lines[max(0, closing_start - 12):closing_start + 120]]
-    region = [l for l in region if l and not BULLET.match(l)]
-    start = None
-    for i, s in enumerate(region):
-        if AUTHORITY.match(s) or CAPACITY.match(s) or (TITLE_WORDS.match(s) and is_upper(s) and len(s) < 40):
-            start = i
-            break
+    region = _join_prefix_lines([l for l in region if l and not BULLET.match(l)])
+    start = next((i for i, s in enumerate(region) if _is_sign_line(s)), None)
     if start is None:
         return signer
-    for s in region[start:start + 6]:
+    block = region[start:start + 8]
+    k = 0
+    while k < len(block):
+        s = block[k].rstrip(",").strip()
         m_auth, m_cap = AUTHORITY.match(s), CAPACITY.match(s)
-        if m_auth and not signer.authority:
-            signer.authority = _prefix(s) + _title_case(m_auth.group("rest"))
-        elif m_cap and not signer.capacity:
-            signer.capacity = _prefix(s) + _title_case(m_cap.group("rest"))
-        elif TITLE_WORDS.match(s) and is_upper(s) and not signer.title:
+        if m_auth and is_upper(s):
+            signer.authority = signer.authority or _prefix(s) + _title_case(m_auth.group("rest"))
+        elif m_cap and is_upper(s):
+            cap = m_cap.group("rest")
+            # "KT. BỘ TRƯỞNG, / CHỦ NHIỆM": a comma carries the capacity onto the next line
+            if block[k].rstrip().endswith(",") and k + 1 < len(block) and is_upper(block[k + 1]):
+                cap = f"{cap}, {block[k + 1]}"
+                k += 1
+            signer.capacity = signer.capacity or _prefix(s) + _title_case(cap)
+        elif is_upper(s) and not signer.title and len(s) < 60:
             signer.title = _title_case(s)
         elif NAME.match(s) and not is_upper(s):
-            signer.name = s
+            nxt = block[k + 1] if k + 1 < len(block) else ""
+            signer.name = f"{s} {nxt}" if re.fullmatch(r"[A-ZĐÀ-Ỹ][a-zà-ỹđ]+", nxt) else s
             break
-        elif signer.title and is_upper(s) and NAME.match(s.title()) and len(s.split()) <= 5:
+        elif signer.title and is_upper(s) and NAME.match(s.title()) and not TITLE_WORDS.match(s):
             signer.name = s.title()
             break
+        else:
+            break
+        k += 1
     return signer
+
+
+def _is_sign_line(s: str) -> bool:
+    return bool(is_upper(s) and (AUTHORITY.match(s) or CAPACITY.match(s)
+                                 or (TITLE_WORDS.match(s) and len(s) < 40)))
+
+
+def _join_prefix_lines(region: list[str]) -> list[str]:
+    """"TL." alone on a line belongs to the line under it."""
+    out: list[str] = []
+    for s in region:
+        if out and re.fullmatch(r"(TM|T/M|KT|K/T|TL|T/L|TUQ|Q)\.?", out[-1]):
+            out[-1] = f"{out[-1]} {s}"
+        else:
+            out.append(s)
+    return out
 
 
 def _prefix(s: str) -> str:

@@ -45,6 +45,18 @@ def evaluate(gold: Path = typer.Option(..., "--gold", help="folder of gold YAML 
     typer.echo(json.dumps(report, ensure_ascii=False, indent=2) if as_json else format_report(report))
 
 
+@app.command("silver")
+def silver(manifest: Path = typer.Option(..., "--manifest", help="manifest.tsv of SILVER labels"),
+           pred: Path = typer.Option(..., "--pred", help="output folder of a run"),
+           show: int = typer.Option(20, "--show", help="how many disagreements to list")):
+    """Agreement of a run's header fields with silver labels (to read the disagreements)."""
+    from pipeline.silver import compare
+    report = compare(manifest, pred)
+    typer.echo(json.dumps({k: v for k, v in report.items() if k != "disagreements"}, ensure_ascii=False, indent=2))
+    for d in report["disagreements"][:show]:
+        typer.echo(f"  {d['file'][:40]:40} {d['field']:14} silver={d['silver']!r} ours={d['ours']!r}")
+
+
 @app.command()
 def restore(file: Optional[Path] = typer.Argument(None, help="text file (stdin when omitted)")):
     """Restore lost diacritics: same lines, same order, on stdout."""
