@@ -151,14 +151,16 @@ def _deadline_of(task: dict, ag: dict) -> Optional[str]:
 
 def apply_stored(documents: list[dict[str, Any]], corrections: dict[str, dict[str, Any]]
                  ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Documents with the clerk's corrections applied (copies), and a report of what happened."""
-    docs = copy.deepcopy(list(documents))
-    assign_duty_ids(docs)
-    report: dict[str, Any] = {"stored": len(corrections), "applied": 0, "conflicts": [], "resolved": [],
-                              "not_applied": []}
+    """Documents with the clerk's corrections applied, and a report of what happened.
+
+    A corrected document is a copy; the others are the same objects, with ``duty_id`` added."""
     by_doc: dict[str, list[dict]] = {}
     for c in corrections.values():
         by_doc.setdefault(c["doc_id"], []).append(c)
+    docs = [copy.deepcopy(d) if d.get("doc_id") in by_doc else d for d in documents]
+    assign_duty_ids(docs)
+    report: dict[str, Any] = {"stored": len(corrections), "applied": 0, "conflicts": [], "resolved": [],
+                              "not_applied": []}
     present = {d["doc_id"] for d in docs}
     for doc in docs:
         for c in by_doc.get(doc["doc_id"], []):

@@ -324,3 +324,45 @@ def test_empty_run(tmp_path):
     write_run(tmp_path, [])
     assert task_list(tmp_path) == []
     assert pd.read_excel(tmp_path / "nhiem_vu.xlsx", sheet_name=clerk.SHEET).columns.tolist() == clerk.COLUMNS
+
+
+def test_real_run_keeps_corrections(tmp_path):
+    """Through pipeline.batch.run_paths on the seed letters: correct, re-run (resumed), still there."""
+    seeds = Path("/work/shared/seeds")
+    if not seeds.is_dir():
+        pytest.skip("the seed letters (/work/shared/seeds) are not here")
+    from pipeline.batch import run_paths
+    from pipeline.config import load_config
+    src = tmp_path / "in"
+    src.mkdir()
+    for p in sorted(seeds.glob("00[24]_*.txt")):
+        (src / p.name).write_bytes(p.read_bytes())
+    out = tmp_path / "out"
+    config = load_config()
+    run_paths([str(src)], out, config, workers=1)
+    book = openpyxl.load_workbook(out / "nhiem_vu.xlsx")
+    ws = book[clerk.SHEET]
+    if ws.max_row < 3:
+        pytest.skip("the extractors give fewer than two duties on seeds 002 and 004")
+    id_col = clerk.COLUMNS.index(clerk.COL_ROW_ID) + 1
+    changed = ws.cell(row=2, column=id_col).value
+    deleted = ws.cell(row=3, column=id_col).value
+    _set(ws, 2, clerk.COL_AGENCY, "Sở Tư pháp")
+    ws.delete_rows(3)
+    book.save(tmp_path / "sua.xlsx")
+    summary = apply_corrections(tmp_path / "sua.xlsx", out)
+    assert (summary["updated"], summary["deleted"], summary["errors"]) == (1, 1, [])
+
+    for force in (False, True):           # a resumed run, then a full re-extraction
+        run_paths([str(src)], out, config, workers=1, force=force)
+        tl = {r["Mã dòng"]: r for r in task_list(out)}
+        assert tl[changed]["Cơ quan thực hiện"] == "Sở Tư pháp" and deleted not in tl
+        rows = read_csv(out / "duties.csv")
+        doc_id, task_id = changed.split(":")[:2]
+        assert any(r["doc_id"] == doc_id and r["task_id"] == task_id and r["agency"] == "Sở Tư pháp" for r in rows)
+        conn = sqlite3.connect(out / "directives.sqlite")
+        try:
+            assert conn.execute("SELECT COUNT(*) FROM duties WHERE agency='Sở Tư pháp'").fetchone()[0] == 1
+            assert conn.execute("SELECT COUNT(*) FROM corrections").fetchone()[0] == 2
+        finally:
+            conn.close()
