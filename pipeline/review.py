@@ -29,6 +29,8 @@ LOW_CONF = 60.0          # Tesseract-style word confidence (0-100) below which a
 LOW_DUTY_CONF = 0.6      # duty confidence (0-1)
 MAX_IMAGE_WIDTH = 1000
 MAX_MARKS_PER_NAME = 12
+LOW_RESTORE_CONF = 0.6   # diacritic restoration confidence (0-1) below which a word is underlined
+MAX_LOWCONF_MARKS = 3000
 FLAG_ATTR = ' class="flag"'
 REVIEW_BADGE = '<span class="badge review">cần kiểm tra</span>'
 WARN_OPEN = '<ul class="warnings">'
@@ -50,6 +52,7 @@ pre.text{white-space:pre-wrap;word-wrap:break-word;font-family:"DejaVu Sans Mono
 background:#fbfbf8;border:1px solid #ddd;padding:8px;max-height:1400px;overflow:auto}
 mark{background:#cfe8ff;border-bottom:2px solid #3d8bd9}mark.task{background:#e6f4d7;border-bottom-color:#5aa02c}
 mark.flag{background:#ffd9a8;border-bottom-color:#d9822b}
+mark.lowconf{background:none;border-bottom:2px dotted #c0392b}
 figure.page{margin:0 0 10px}.page-wrap{position:relative;display:inline-block;max-width:100%}
 .page-wrap img{display:block;max-width:100%;height:auto;border:1px solid #999}
 .box{position:absolute;border:2px solid #3d8bd9;background:transparent!important}.box.task{border-color:#5aa02c}.box.flag{border-color:#d9822b}
@@ -151,6 +154,27 @@ def highlight_spans(doc: dict) -> list[dict]:
         if s["start"] >= last_end:
             kept.append(s)
             last_end = s["end"]
+    # words whose diacritics the restorer guessed with low confidence, where no field is marked
+    tokens = prov.get("restoration_tokens") if isinstance(prov.get("restoration_tokens"), list) else []
+    doubtful = []
+    for t in tokens:
+        if not isinstance(t, dict) or not isinstance(t.get("start"), int) or not t.get("restored"):
+            continue
+        conf = t.get("confidence")
+        start, end = t["start"], t["start"] + len(t["restored"])
+        if isinstance(conf, (int, float)) and conf < LOW_RESTORE_CONF and text[start:end] == t["restored"]:
+            doubtful.append({"start": start, "end": end, "field": "restoration", "flag": False, "css": "lowconf",
+                             "label": f"khôi phục dấu: {t.get('original')} → {t['restored']} ({conf:.2f})"})
+        if len(doubtful) >= MAX_LOWCONF_MARKS:
+            break
+    if doubtful:
+        import bisect
+        starts = [s["start"] for s in kept]
+        for d in doubtful:
+            i = bisect.bisect_right(starts, d["start"])
+            if (i == 0 or kept[i - 1]["end"] <= d["start"]) and (i == len(kept) or d["end"] <= kept[i]["start"]):
+                kept.insert(i, d)
+                starts.insert(i, d["start"])
     return kept
 
 

@@ -126,6 +126,14 @@ def test_highlights_follow_the_fields():
     assert found["issue_date"] == "ngày 77 tháng 70"                # the unreadable date, flagged
     assert found["doc_type"] == "CHỈ THỊ"
     assert found["agency"] in {"Sở Thông tin và Truyền thông", "Sở Nội vụ", "Sở Y tế", "các đơn vị liên quan"}
+    # words whose diacritics were restored with low confidence are marked where no field is
+    start = text.index("Doc lap")
+    ct15["provenance"] = {"restoration_tokens": [
+        {"original": "Doc", "restored": "Doc", "confidence": 0.1, "start": start},
+        {"original": "Tu", "restored": "Tu", "confidence": 0.9, "start": text.index("Tu do")},
+        {"original": "So", "restored": "Số", "confidence": 0.2, "start": text.index("Số:")}]}
+    low = [text[s["start"]:s["end"]] for s in highlight_spans(ct15) if s["field"] == "restoration"]
+    assert low == ["Doc", "Số"]
     plan = seed_like_documents()[1]
     spans = highlight_spans(plan)
     assert any(plan["text"][s["start"]:s["end"]] == "Tống Thanh Hải" for s in spans)
