@@ -86,6 +86,12 @@ def extract_references(doc: Document, settings: dict) -> Document:
                 and re.search(r"\bsố\s*$", text[max(0, m.start() - 6):m.start()] + text[m.start():m.start("ns")], re.I):
             dtype = last_type     # "Nghị quyết của Chính phủ: Số 68/NQ-CP …; số 105/NQ-CP …"
         if not dtype:
+            # "các Nghị quyết của Chính phủ: Số 68/NQ-CP …": the type stands before a colon
+            before = text[max(0, m.start() - 80):m.start()]
+            lead = re.search(rf"({_type_pattern()})[^.;:]{{0,60}}:\s*$", before, re.I)
+            if lead and not re.search(NS, before[lead.end():]):
+                dtype = lead.group(1)
+        if not dtype:
             continue
         dtype = _type_name(dtype)
         date = None

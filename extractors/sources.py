@@ -19,7 +19,7 @@ SUPPORTED = TEXT_SUFFIXES | PDF_SUFFIXES | DOCX_SUFFIXES | IMAGE_SUFFIXES
 # TCVN3 (ABC) and VNI fonts store Vietnamese letters in Latin-1 code points; text
 # decoded as Unicode then shows runs of these characters instead of accented letters.
 # Only the symbol code points: accented Latin letters also come from OCR noise ("dic bi¢t", "é").
-_TCVN3_MARKERS = set("¸µ¶·¹¨»¾¼½©®ª«¬¯°±²³´ºÆ×÷þ")
+_TCVN3_MARKERS = set("¸µ¶·¹¨»¾¼½©®ª«¬¯°±²³´ºÆ×÷þØÞÖÒÑÐßÝ")
 _VNI_PATTERN = re.compile(r"[aeiouyAEIOUY][ØÙÛÕÏÂÊÔøùûõïâêô]|ñ|Ñ")
 
 
@@ -59,7 +59,7 @@ def looks_legacy_vietnamese(text: str) -> bool:
     real_vn = sum(1 for ch in sample if "\u1ea0" <= ch <= "\u1ef9" or ch in "ăâđêôơưĂÂĐÊÔƠƯ")
     legacy = sum(1 for ch in sample if ch in _TCVN3_MARKERS)
     vni = len(_VNI_PATTERN.findall(sample))
-    return real_vn < 0.005 * letters and (legacy + vni) > 0.03 * letters
+    return real_vn < 0.05 * letters and (legacy + vni) > 0.03 * letters
 
 
 _MD_RULES = [

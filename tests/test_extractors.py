@@ -1,0 +1,206 @@
+"""Unit tests of each extractor on realistic snippets (variants seen in real letters)."""
+import pytest
+
+from extractors.dates import iso_date, parse_date
+from extractors.deadlines import find_deadline
+from extractors.duties import roles_in_text
+from extractors.header import parse_number_symbol, parse_place_date, type_from_symbol
+from extractors.references import extract_references
+from extractors.sources import looks_legacy_vietnamese, read_text_bytes, strip_markdown
+from extractors.tasks import match_label
+from normalizers.agency_names import sentence_case
+from normalizers.cleanup import join_broken_header_lines, remove_furniture
+from pipeline.model import Document, PipelineError
+from pipeline.runner import process_text
+
+
+@pytest.mark.parametrize("line, number, symbol, ns", [
+    ("Số: 15/CT-UBND", "15", "CT-UBND", "15/CT-UBND"),
+    ("Số: 15 /CT-UBND", "15", "CT-UBND", "15/CT-UBND"),
+    ("Số 58-CV/TU", "58", "CV/TU", "58-CV/TU"),
+    ("Số: /UBND-VX", None, "UBND-VX", None),
+    ("Số: 031/2025/QĐ-UBND", "031", "2025/QĐ-UBND", "031/2025/QĐ-UBND"),
+    ("Số: 11554/VPCP-V.I", "11554", "VPCP-V.I", "11554/VPCP-V.I"),
+])
+def test_number_symbol_variants(line, number, symbol, ns):
+    got = parse_number_symbol(line)
+    assert (got["number"], got["symbol"], got["number_symbol"]) == (number, symbol, ns)
+
+
+def test_dates_partial_and_impossible():
+    assert parse_place_date("Lai Châu, ngày  tháng 6 năm 2021")["issue_date"] == "2021-06"
+    bad = parse_place_date("Lai Châu, ngày 77 tháng 70 năm 2021")
+    assert bad["issue_date"] is None and bad["invalid"]
+    assert parse_place_date("Đắk Lắk, ngày 17 tháng 11 năm 2025")["place"] == "Đắk Lắk"
+    assert iso_date("31", "2", "2024") == (None, True)
+    assert parse_date("ban hành ngày 05/3/2024")[0] == "2024-03-05"
+
+
+def test_type_from_symbol_state_party_and_legal_norm():
+    assert type_from_symbol("CT-UBND") == "Chỉ thị"
+    assert type_from_symbol("CV/TU") == "Công văn"
+    assert type_from_symbol("2025/QĐ-UBND") == "Quyết định"
+    assert type_from_symbol("UBND-VX") is None
+
+
+def test_header_lines_broken_by_a_website_are_joined():
+    text = "ỦY\nBAN NHÂN DÂN\nTỈNH ĐẮK LẮK\n\nĐắk Lắk, ngày 17\ntháng 11 năm 2025"
+    joined = join_broken_header_lines(text)
+    assert "ỦY BAN NHÂN DÂN" in joined and "ngày 17 tháng 11 năm 2025" in joined
+
+
+def test_furniture_removed_page_numbers_urls_widgets():
+    text = "Nội dung.\n\n2\n\nhttps://example.vn/van-ban\nTiếp theo.\nThống kê truy cập\nĐang online: 16"
+    cleaned, removed = remove_furniture(text)
+    assert "https" not in cleaned and "\n2\n" not in cleaned and "online" not in cleaned
+    assert "Tiếp theo." in cleaned and removed >= 3
+
+
+def test_sentence_case_of_upper_case_issuers():
+    assert sentence_case("ỦY BAN NHÂN DÂN TỈNH ĐẮK LẮK") == "Ủy ban nhân dân tỉnh Đắk Lắk"
+    assert sentence_case("BỘ LAO ĐỘNG - THƯƠNG BINH VÀ XÃ HỘI") == "Bộ Lao động - Thương binh và Xã hội"
+    assert sentence_case("TỈNH ỦY LAI CHÂU") == "Tỉnh ủy Lai Châu"
+
+
+def test_encodings_and_legacy_text():
+    text = "Kính gửi: Sở Y tế tỉnh Lai Châu và các đơn vị liên quan"
+    assert read_text_bytes(("\ufeff" + text).encode("utf-8")) == text
+    assert read_text_bytes(text.encode("utf-16")) == text
+    tcvn3 = "Uû ban nh©n d©n tØnh Lai Ch©u ®· ban hµnh ChØ thÞ vÒ viÖc t¨ng c­êng c«ng t¸c phßng chèng dÞch " * 3
+    assert looks_legacy_vietnamese(tcvn3)
+    with pytest.raises(PipelineError) as err:
+        read_text_bytes(tcvn3.encode("cp1252", errors="replace"))
+    assert err.value.code == "legacy_encoding"
+    assert not looks_legacy_vietnamese("Sbé: 15 /CT-UBND Lai Chau, ngay 77 thang 70 nam 2021 dic bi¢t " * 5)
+
+
+def test_markdown_markup_removed():
+    assert strip_markdown("**ỦY BAN NHÂN DÂN**  \n\\*\n*sao gửi kèm theo*") == "ỦY BAN NHÂN DÂN\n*\nsao gửi kèm theo"
+
+
+@pytest.mark.parametrize("line, kind, label", [
+    ("I. MỤC ĐÍCH, YÊU CẦU", "roman", "I"), ("VI. TỔ CHỨC THỰC HIỆN", "roman", "VI"),
+    ("1. Mục đích", "arabic", "1"), ("3- Đảng ủy Bộ đội Biên phòng", "arabic", "3"),
+    ("2) Tăng cường", "arabic", "2"), ("a) Tập thể", "letter", "a"), ("c. Giấy khen", "letter", "c"),
+    ("Điều 2. Tổ chức thực hiện", "article", "2"), ("2.1. Sở Y tế", "decimal", "2.1"),
+])
+def test_task_labels(line, kind, label):
+    got = match_label(line)
+    assert got[0] == kind and got[1] == label
+
+
+def test_labels_do_not_fire_on_wrapped_numbers():
+    assert match_label("10/2025/NĐ-CP quy định") is None
+    assert match_label("2025 và các năm tiếp theo") is None
+
+
+def test_roles_lead_coordinate_requested():
+    pairs = roles_in_text("Sở Nội vụ chủ trì, phối hợp với Sở Y tế và các đơn vị liên quan kiểm tra, đôn đốc.")
+    assert pairs == [("Sở Nội vụ", "lead"), ("Sở Y tế", "coordinate"), ("Các đơn vị liên quan", "coordinate")]
+    pairs = roles_in_text("Đề nghị Ủy ban Mặt trận Tổ quốc Việt Nam tỉnh, các tổ chức chính trị - xã hội tỉnh tuyên truyền.")
+    assert {r for _, r in pairs} == {"requested"} and len(pairs) == 2
+    assert roles_in_text("Giao Sở Tài chính chủ trì theo dõi, tổng hợp.") == [("Sở Tài chính", "lead")]
+
+
+def test_directed_and_reported_bodies_hold_no_duty():
+    pairs = roles_in_text("Ban cán sự đảng UBND tỉnh bám sát chỉ đạo. Chỉ đạo ngành y tế phối hợp với các cơ quan, "
+                          "địa phương có liên quan chuẩn bị; báo cáo về Sở Nội vụ.")
+    assert pairs == [("Ban cán sự đảng UBND tỉnh", "lead")]
+
+
+def test_shared_head_split_into_institutions():
+    pairs = roles_in_text("Đảng ủy Bộ đội Biên phòng, Quân sự, Công an tỉnh phối hợp với cấp ủy, chính quyền các địa "
+                          "phương tiếp tục lãnh đạo.")
+    assert [n for n, r in pairs if r == "lead"] == ["Đảng ủy Bộ đội Biên phòng tỉnh", "Đảng ủy Quân sự tỉnh",
+                                                    "Đảng ủy Công an tỉnh"]
+    assert ("Cấp ủy, chính quyền các địa phương", "coordinate") in pairs
+
+
+@pytest.mark.parametrize("text, deadline", [
+    ("báo cáo UBND tỉnh trước ngày 30/11/2025.", "2025-11-30"),
+    ("hoàn thành trước ngày 15 tháng 6 năm 2024", "2024-06-15"),
+    ("chậm nhất là ngày 05/01/2026", "2026-01-05"),
+    ("Định kỳ hàng năm báo cáo kết quả", "hàng năm"),
+    ("hằng quý tổng hợp", "hàng quý"),
+    ("Định kỳ sơ kết, tổng kết", "định kỳ"),
+    ("Thường xuyên theo dõi", None),
+])
+def test_deadlines(text, deadline):
+    assert find_deadline(text) == deadline
+
+
+def test_references_types_dates_issuers_and_lists():
+    doc = Document(doc_id="x", source="x", issuer="Ủy ban nhân dân tỉnh Lai Châu")
+    doc.text = ("Triển khai các Nghị quyết của Chính phủ: Số 68/NQ-CP ngày 01/7/2021 về hỗ trợ; số 105/NQ-CP ngày "
+                "09/9/2021 về doanh nghiệp. Thực hiện Quyết định số 23/2021/QĐ-TTg ngày 07/7/2021 và Chỉ thị số "
+                "15/CT-UBND ngày 13/10/2021 của UBND tỉnh về phát động; Công văn số 9816-CV/BTGTW, ngày 03/12/2020 "
+                "của Ban Tuyên giáo Trung ương.")
+    refs = {r.number_symbol: r for r in extract_references(doc, {}).references}
+    assert refs["105/NQ-CP"].doc_type == "Nghị quyết" and refs["105/NQ-CP"].issue_date == "2021-09-09"
+    assert refs["23/2021/QĐ-TTg"].issuer == "Thủ tướng Chính phủ"
+    assert refs["15/CT-UBND"].issuer == "Ủy ban nhân dân tỉnh Lai Châu"
+    assert refs["9816-CV/BTGTW"].issuer == "Ban Tuyên giáo Trung ương"
+
+
+LETTER = """ỦY BAN NHÂN DÂN
+TỈNH ĐIỆN BIÊN
+-------
+CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
+Độc lập - Tự do - Hạnh phúc
+Số: 2451/UBND-KGVX
+V/v tăng cường công tác phòng,
+chống dịch sốt xuất huyết
+Điện Biên, ngày 05 tháng 9 năm 2024
+
+Kính gửi:
+- Sở Y tế;
+- Ủy ban nhân dân các huyện, thị xã, thành phố.
+
+Để chủ động phòng, chống dịch, Ủy ban nhân dân tỉnh yêu cầu:
+1. Sở Y tế:
+a) Chủ trì, phối hợp với Sở Tài chính bảo đảm thuốc, vật tư; báo cáo UBND tỉnh trước ngày 30/9/2024.
+b) Hướng dẫn các cơ sở y tế thu dung, điều trị.
+2. Tăng cường tuyên truyền phòng bệnh trong cộng đồng.
+3. Đề nghị Ủy ban Mặt trận Tổ quốc Việt Nam tỉnh vận động Nhân dân diệt lăng quăng hằng tháng.
+Trên đây là chỉ đạo của UBND tỉnh, yêu cầu các cơ quan, đơn vị thực hiện./.
+
+Nơi nhận:
+- Như trên;
+- TT. Tỉnh ủy (b/c);
+- Lưu: VT, KGVX.
+TM. ỦY BAN NHÂN DÂN
+KT. CHỦ TỊCH
+PHÓ CHỦ TỊCH
+Lò Văn Cương
+"""
+
+
+def test_whole_letter_through_the_text_stages():
+    doc = process_text(LETTER, "letter.txt")
+    assert (doc.doc_type, doc.number_symbol, doc.issue_date, doc.place) == \
+        ("Công văn", "2451/UBND-KGVX", "2024-09-05", "Điện Biên")
+    assert doc.issuer == "Ủy ban nhân dân tỉnh Điện Biên"
+    assert doc.subject == "tăng cường công tác phòng, chống dịch sốt xuất huyết"
+    assert doc.recipients == ["Sở Y tế", "Ủy ban nhân dân các huyện, thị xã, thành phố"]
+    assert doc.distribution == ["Như trên", "TT. Tỉnh ủy (b/c)", "Lưu: VT, KGVX"]
+    assert (doc.signer.authority, doc.signer.capacity, doc.signer.title, doc.signer.name) == \
+        ("TM. Ủy ban nhân dân", "KT. Chủ tịch", "Phó Chủ tịch", "Lò Văn Cương")
+    tasks = {t.id: t for t in doc.tasks}
+    assert list(tasks) == ["1", "1.a", "1.b", "2", "3"]
+    assert tasks["1"].agencies == []                       # a heading with labelled children
+    assert [(a.name, a.role) for a in tasks["1.a"].agencies] == [("Sở Y tế", "lead"), ("Sở Tài chính", "coordinate")]
+    assert tasks["1.a"].deadline == "2024-09-30"
+    assert [(a.name, a.role) for a in tasks["1.b"].agencies] == [("Sở Y tế", "lead")]
+    assert {a.role for a in tasks["2"].agencies} == {"addressee"} and len(tasks["2"].agencies) == 2
+    assert [(a.name, a.role) for a in tasks["3"].agencies] == [("Ủy ban Mặt trận Tổ quốc Việt Nam tỉnh", "requested")]
+    assert tasks["3"].deadline == "hàng tháng"
+    assert "Trên đây" not in tasks["3"].text
+
+
+def test_news_page_is_not_an_official_letter():
+    doc = process_text("Tỉnh Lào Cai phát động phong trào thi đua\n\nNgày 21/9/2021, UBND tỉnh ban hành Kế hoạch số "
+                       "353/KH-UBND về việc thực hiện phong trào.\n\nThu Giang\nThống kê truy cập\nĐang online: 16",
+                       "news.txt")
+    assert doc.doc_type is None and doc.number_symbol is None and doc.issuer is None
+    assert any(w.code == "not_official_letter" for w in doc.warnings)
+    assert [r.number_symbol for r in doc.references] == ["353/KH-UBND"]
