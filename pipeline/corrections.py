@@ -356,6 +356,8 @@ def diff_task_list(rows: list[dict], shown: dict[str, dict], documents: dict[str
         role = C.parse_role(row.get(C.COL_ROLE))
         agency = re.sub(r"\s+", " ", str(row.get(C.COL_AGENCY) or "")).strip()
         deadline, ok_deadline = C.parse_date(row.get(C.COL_DEADLINE), allow_recurrence=True)
+        if C.COL_DEADLINE not in row and row_id in shown:     # a column the clerk removed changes nothing
+            deadline, ok_deadline = shown[row_id].get("deadline"), True
         problems = []
         if not agency:
             problems.append("Cơ quan thực hiện trống")
@@ -387,10 +389,12 @@ def diff_task_list(rows: list[dict], shown: dict[str, dict], documents: dict[str
                 fields["role"] = role
             if deadline != s.get("deadline"):
                 fields["deadline"] = deadline
-            reviewed = not str(row.get(C.COL_REVIEW) or "").strip()
+            # a column the clerk removed changes nothing
+            reviewed = not str(row.get(C.COL_REVIEW) or "").strip() if C.COL_REVIEW in row else s.get("reviewed")
             if reviewed and not s.get("reviewed"):
                 fields["reviewed"] = True
-            note = C.split_note(row.get(C.COL_NOTE), s.get("generated_notes") or [])
+            note = (C.split_note(row.get(C.COL_NOTE), s.get("generated_notes") or []) if C.COL_NOTE in row
+                    else s.get("note") or None)
             changed_here = (agency != s["agency"] or role != s["role"] or deadline != s.get("deadline")
                             or (reviewed and not s.get("reviewed")) or note != (s.get("note") or None))
             if not changed_here:
@@ -543,7 +547,8 @@ def apply_corrections(file: Path, out: Path) -> dict[str, Any]:
             report = json.loads((out / "run.json").read_text(encoding="utf-8"))
         emitters.after_write(out, corrected, report, config)
         _upsert_tracking(out, corrected, outputs)
-        rep = json.loads((out / REPORT_NAME).read_text(encoding="utf-8"))
+        rep_path = out / REPORT_NAME
+        rep = json.loads(rep_path.read_text(encoding="utf-8")) if rep_path.exists() else {}
         summary["conflicts"] = rep.get("conflicts", [])
         summary["applied"] = rep.get("applied", 0)
         summary["outputs_rewritten"] = True

@@ -366,3 +366,14 @@ def test_real_run_keeps_corrections(tmp_path):
             assert conn.execute("SELECT COUNT(*) FROM corrections").fetchone()[0] == 2
         finally:
             conn.close()
+
+
+def test_removed_columns_change_nothing(tmp_path):
+    out = tmp_path / "out"
+    write_run(out, seed_like_documents())
+    frame = pd.read_csv(out / "nhiem_vu.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    frame = frame.drop(columns=["Cần kiểm tra", "Ghi chú", "Thời hạn", "STT"])
+    path = tmp_path / "gon.csv"
+    path.write_bytes(frame.to_csv(index=False).encode("utf-8-sig"))
+    summary = apply_corrections(path, out)
+    assert summary["unchanged"] == 8 and summary["updated"] == 0 and load(out) == {}
