@@ -19,8 +19,8 @@ MOTTO_2 = re.compile(r"đ[ộo]c\s*l[ậa]p\s*[-–]\s*t[ựu]\s*do\s*[-–]\s*h
 PARTY = re.compile(r"đ[ảa]ng\s*c[ộo]ng\s*s[ảa]n\s*vi[ệe]t\s*nam", re.I)
 SEPARATOR = re.compile(r"^[\s\-_=*~.–—]+$")
 # "Số: 15/CT-UBND", "Số 58-CV/TU", "Số: /UBND-VX", "Số: 030/2025/QĐ-UBND"
-NUMBER_LINE = re.compile(
-    r"(?<!\w)S[ốô]\s*(?:[:.]\s*|\s)(?P<num>\d{1,6}(?:[a-z])?)?\s*(?P<sep>[/-])\s*"
+NUMBER_LINE = re.compile(   # "Số" as printed, or OCR-damaged ("Sbé:") when a colon follows
+    r"(?<!\w)(?:S[ốô]\s*(?:[:.]\s*|\s)|S[^\s:/]{1,3}\s*:\s*)(?P<num>\d{1,6}(?:[a-z])?)?\s*(?P<sep>[/-])\s*"
     r"(?P<sym>[A-ZĐ0-9][A-Za-zĐđ0-9.&]*(?:\s*[-/]\s*[A-ZĐ0-9][A-Za-zĐđ0-9.&]*)*)")
 PLACE_DATE = re.compile(
     r"(?P<place>[A-ZĐÀ-Ỹ][^\d,:;\n]{1,40}?)\s*,\s*" + LONG_DATE.pattern, re.I)
