@@ -66,8 +66,10 @@ def after_write(out_dir: Path, documents: list[dict[str, Any]], report: dict, co
         step("nhiem_vu", lambda: write_task_list(out, documents, links))
     if opts.get("review_page", True):
         from pipeline.review import write_review_page
+        keep = (config.settings("ocr") or {}).get("keep_images") if hasattr(config, "settings") else None
         step("review.html", lambda: write_review_page(out, documents, links=links, report=report,
-                                                     max_documents=opts.get("review_max_documents", 300)))
+                                                     max_documents=opts.get("review_max_documents", 300),
+                                                     image_dirs=[keep] if keep else []))
     from pipeline.outputs import atomic_write_text, to_json
     err_path = out / "emitter_errors.json"
     if errors:

@@ -241,10 +241,19 @@ def _box_div(box: Any, w: int, h: int, css: str, title: str, field: str) -> str:
             f'height:{100 * (b - t) / h:.2f}%"></div>')
 
 
-def render_pages(doc: dict, out_dir: Path) -> str:
+def _kept_image(doc_id: str, number: Any, image_dirs: Iterable[Any]) -> Optional[str]:
+    """The page image the OCR stage kept (settings ``keep_images``: <dir>/<doc_id>_p<n>.png)."""
+    for d in image_dirs or ():
+        if d and (Path(d) / f"{doc_id}_p{number}.png").is_file():
+            return str(Path(d) / f"{doc_id}_p{number}.png")
+    return None
+
+
+def render_pages(doc: dict, out_dir: Path, image_dirs: Iterable[Any] = ()) -> str:
     parts = []
     for page in doc.get("pages") or []:
-        data = _image_data(page.get("image_path"), out_dir)
+        path = page.get("image_path") or _kept_image(doc["doc_id"], page.get("number"), image_dirs)
+        data = _image_data(path, out_dir)
         if not data:
             continue
         b64, w, h = data
@@ -351,14 +360,14 @@ def _doc_needs_review(doc: dict, suggestions: list[dict]) -> bool:
                 or any(_duty_flag(t, a) for t in doc.get("tasks") or [] for a in t.get("agencies") or []))
 
 
-def render_document(doc: dict, out_dir: Path, suggestions: list[dict]) -> str:
+def render_document(doc: dict, out_dir: Path, suggestions: list[dict], image_dirs: Iterable[Any] = ()) -> str:
     anchor = f"doc-{doc['doc_id']}"
     title = " ".join(x for x in [doc.get("doc_type"), doc.get("number_symbol")] if x) or "(không rõ loại, số)"
     review = _doc_needs_review(doc, suggestions)
     warnings = "".join(f"<li>[{html.escape(str(w.get('code')))}] {html.escape(str(w.get('message') or ''))}"
                        f"{' (tr. ' + str(w['page']) + ')' if w.get('page') else ''}</li>"
                        for w in doc.get("warnings") or [])
-    pages = render_pages(doc, out_dir)
+    pages = render_pages(doc, out_dir, image_dirs)
     return (f'<article class="doc{" needs-review" if review else ""}" id="{anchor}" data-doc-id="{doc["doc_id"]}">'
             f'<h2>{html.escape(title)} <span class="muted">— {html.escape(doc.get("source") or "")}</span>'
             f'{REVIEW_BADGE if review else ""}</h2>'
@@ -389,7 +398,7 @@ def render_links(links: Optional[dict]) -> str:
 
 
 def render_page(documents: Iterable[dict], out_dir: Path, links: Optional[dict] = None,
-                report: Optional[dict] = None, max_documents: int = 300) -> str:
+                report: Optional[dict] = None, max_documents: int = 300, image_dirs: Iterable[Any] = ()) -> str:
     docs = sorted(documents, key=lambda d: d.get("source") or "")
     suggestions: dict[str, list[dict]] = {}
     for s in (links or {}).get("date_suggestions", []):
@@ -401,7 +410,7 @@ def render_page(documents: Iterable[dict], out_dir: Path, links: Optional[dict] 
     nav = " ".join(f'<a href="#doc-{d["doc_id"]}">{"⚠ " if d in flagged else ""}'
                    f'{html.escape(d.get("number_symbol") or d.get("source") or d["doc_id"])}</a>' for d in shown)
     more = f'<p class="muted">{len(omitted)} văn bản không hiển thị (giới hạn {max_documents}).</p>' if omitted else ""
-    body = "".join(render_document(d, out_dir, suggestions.get(d["doc_id"], [])) for d in shown)
+    body = "".join(render_document(d, out_dir, suggestions.get(d["doc_id"], []), image_dirs) for d in shown)
     run = ""
     if report and report.get("files") is not None:
         run = f' · {report.get("files")} tệp, {report.get("seconds", "?")} giây'
@@ -414,8 +423,11 @@ def render_page(documents: Iterable[dict], out_dir: Path, links: Optional[dict] 
 
 
 def write_review_page(out_dir: Path, documents: Iterable[dict], links: Optional[dict] = None,
-                      report: Optional[dict] = None, max_documents: int = 300) -> Path:
+                      report: Optional[dict] = None, max_documents: int = 300,
+                      image_dirs: Iterable[Any] = ()) -> Path:
+    """Write OUT/review.html. Page images come from ``pages[].image_path`` or, failing that,
+    from ``<dir>/<doc_id>_p<n>.png`` in one of ``image_dirs`` (the OCR stage's keep_images)."""
     from pipeline.outputs import atomic_write_text
     path = Path(out_dir) / "review.html"
-    atomic_write_text(path, render_page(documents, Path(out_dir), links, report, max_documents))
+    atomic_write_text(path, render_page(documents, Path(out_dir), links, report, max_documents, image_dirs))
     return path

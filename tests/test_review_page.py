@@ -183,3 +183,19 @@ def test_chromium_screenshot_shows_the_page_image(tmp_path):
     # the 800x1000 image is shown scaled into its column: tens of thousands of pixels of each colour
     assert magenta > 40_000, magenta
     assert teal > 8_000, teal
+
+
+def test_kept_page_images_are_found_by_name(tmp_path):
+    """Without pages[].image_path, the OCR stage's keep_images folder (<doc_id>_p<n>.png) is used."""
+    from pipeline import emitters
+    from pipeline.config import Config
+    keep = tmp_path / "pages"
+    keep.mkdir()
+    test_image(keep / f"{CT15_ID}_p1.png")
+    docs = seed_like_documents()
+    docs[0]["pages"] = [{"number": 1, "origin": "ocr", "mean_conf": 70.0}]
+    out = tmp_path / "out"
+    config = Config(stages=[("ocr", {"keep_images": str(keep)})], outputs={"strict": True})
+    emitters.after_write(out, docs, {}, config)
+    html = (out / "review.html").read_text(encoding="utf-8")
+    assert html.count('src="data:image/png;base64,') == 1
