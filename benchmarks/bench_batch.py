@@ -5,8 +5,9 @@ in the same process on the same machine (absolute numbers depend on the machine;
     python benchmarks/bench_batch.py --only text,workers --text-docs 100
     python benchmarks/bench_batch.py --memory-docs 5000 --memory-config full
 
-1. OCR: pages/s of `directives run` (the whole pipeline) on a folder of rendered page images
-   vs bare `tesseract IMG stdout -l vie` on the same images, with the same process count.
+1. OCR: pages/s of `directives run` (stages ingest, ocr, normalize by default; the whole
+   pipeline with --ocr-config full) on a folder of rendered page images vs bare
+   `tesseract IMG stdout -l vie` on the same images, with the same process count.
    Needs tests/scanmaker.py and tesseract with `vie`; skipped with a message otherwise.
 2. text: documents/s on one core (workers=1) over /work/shared/docs/*.txt.
 3. memory: peak RSS of the driver and of the largest worker for 10 vs N (1,000) documents
@@ -15,7 +16,8 @@ in the same process on the same machine (absolute numbers depend on the machine;
 5. dask: a Dask LocalCluster vs the local process pool, same worker count.
 
 Every `directives run` is a separate child process with a fresh output folder (no resume);
-peak RSS comes from that child (resource.getrusage RUSAGE_SELF for the driver,
+peak RSS comes from that child (VmHWM of /proc/self/status for the driver: ru_maxrss would
+count the parent's memory, kept across exec,
 and the largest worker process sampled with psutil, when installed).
 """
 from __future__ import annotations
@@ -34,6 +36,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 DOCS = Path(os.environ.get("DIRECTIVES_DOCS", "/work/shared/docs"))
 FAST_STAGES = [{"name": "ingest"}, {"name": "normalize"}]
+OCR_STAGES = ["ingest", "ocr", "normalize"]
 
 
 # ------------------------------------------------------------------ a run in a child process
@@ -69,7 +72,13 @@ class _RssSampler:
                     rss = kid.memory_info().rss / 2**20
                 except self.psutil.Error:
                     continue
-                if kid.name().startswith("tesseract"):
+                try:
+                    cmd = " ".join(kid.cmdline())
+                except self.psutil.Error:
+                    continue
+                # not workers: Tesseract runs, the forkserver and the resource tracker
+                if kid.name().startswith("tesseract") or "resource_tracker" in cmd or (
+                        "forkserver" in cmd and kid.ppid() == me.pid):
                     continue
                 total += rss
                 self.peak_one = max(self.peak_one, rss)
@@ -81,6 +90,18 @@ class _RssSampler:
         self._stop.set()
         self._thread.join()
         return {"worker_rss_mb": self.peak_one, "workers_rss_sum_mb": self.peak_sum}
+
+
+def _peak_rss_kb() -> int | None:
+    """VmHWM of this process: unlike ru_maxrss, Linux resets it on exec, so the parent's
+    memory at fork time does not count."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return None
 
 
 def _child(args_json: str) -> None:
@@ -96,7 +117,7 @@ def _child(args_json: str) -> None:
                        progress=False)
     wall = time.perf_counter() - started
     rss = sampler.stop()
-    self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    self_kb = _peak_rss_kb() or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"wall": wall, "report": {k: report[k] for k in
                       ("files", "counts", "processed", "pages", "pages_ocr", "docs_per_s",
                        "pages_per_s", "executor", "seconds")},
@@ -117,12 +138,15 @@ def run_child(paths: list[str], config: Path, workers: int, tmp: Path) -> dict:
 
 
 def write_config(tmp: Path, name: str, base: Path | None, executor: dict,
-                 fast: bool = False) -> Path:
+                 fast: bool = False, stages: list | None = None) -> Path:
     import yaml
     from pipeline.resources import resource
     raw = yaml.safe_load(Path(base or resource("pipeline.yaml")).read_text(encoding="utf-8"))
     if fast:
         raw["stages"] = FAST_STAGES
+    elif stages is not None:     # the given stage names, with their settings from the base config
+        by_name = {st["name"]: st for st in raw.get("stages", []) if isinstance(st, dict)}
+        raw["stages"] = [by_name.get(name, {"name": name}) for name in stages]
     raw["executor"] = executor
     raw.setdefault("outputs", {}).update({"links": False, "task_list": False, "review_page": False})
     path = tmp / f"{name}.yaml"
@@ -191,15 +215,16 @@ def bench_ocr(a, tmp: Path, out: dict) -> None:
         list(pool.map(bare, images))
     bare_s = time.perf_counter() - started
     bare_pps = len(images) / bare_s
-    cfg = write_config(tmp, "ocr", a.config, {"kind": "local"})
+    cfg = write_config(tmp, "ocr", a.config, {"kind": "local"},
+                       stages=None if a.ocr_config == "full" else OCR_STAGES)
     run = run_child([str(folder)], cfg, workers, tmp)
     pipe_pps = run["report"]["pages"] / run["wall"] if run["wall"] else None
-    out["ocr"] = {"pages": len(images), "workers": workers, "bare_tesseract_pages_per_s": bare_pps,
+    out["ocr"] = {"pages": len(images), "workers": workers, "stages": a.ocr_config, "bare_tesseract_pages_per_s": bare_pps,
                   "directives_pages_per_s": pipe_pps,
                   "directives_pages_per_s_work_only": run["report"]["pages_per_s"],
                   "pages_ocr": run["report"]["pages_ocr"], "counts": run["report"]["counts"],
                   "ratio": pipe_pps / bare_pps if pipe_pps else None}
-    print(f"ocr: {len(images)} pages, {workers} processes: bare tesseract {fmt(bare_pps, 3)} pages/s, "
+    print(f"ocr ({a.ocr_config} stages): {len(images)} pages, {workers} processes: bare tesseract {fmt(bare_pps, 3)} pages/s, "
           f"directives run {fmt(pipe_pps, 3)} pages/s (wall, incl. start-up) -> ratio "
           f"{fmt(out['ocr']['ratio'])} ({run['report']['pages_ocr']} pages OCR'd, "
           f"{run['report']['counts']})")
@@ -264,6 +289,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--config", type=Path, default=None, help="pipeline.yaml (default: the bundled one)")
     p.add_argument("--ocr-pages", type=int, default=4)
     p.add_argument("--ocr-workers", type=int, default=2)
+    p.add_argument("--ocr-config", choices=["ocr", "full"], default="ocr",
+                   help="ocr: ingest+ocr+normalize (default: the OCR path of a batch run); "
+                        "full: every stage of pipeline.yaml")
     p.add_argument("--text-docs", type=int, default=24)
     p.add_argument("--memory-docs", type=int, default=1000)
     p.add_argument("--memory-config", choices=["fast", "full"], default="fast",

@@ -141,7 +141,7 @@ def run_paths(paths: list[str], out_dir: str | Path, config: Config,
     work_started = time.perf_counter()
     try:
         if todo:
-            with make_executor(config, workers, scheduler) as executor:
+            with make_executor(config, workers, scheduler, n_tasks=len(todo)) as executor:
                 executor_info = executor.describe()
                 tasks = [(str(i.path), str(i.root)) for i in todo]
                 for index, result in executor.run(tasks):
@@ -153,9 +153,17 @@ def run_paths(paths: list[str], out_dir: str | Path, config: Config,
                     item.result = result
                     bar.update(result.pages, failed=result.status == "failed")
                 worker_crashes = executor.crashes
+    except BaseException:
+        manifest.close()       # what finished is committed; a re-run resumes from there
+        raise
     finally:
         bar.close()
     work_seconds = time.perf_counter() - work_started
+    for item in todo:
+        if item.result is None:   # an executor that lost a task: report it, never drop it
+            item.result = FileResult(item.source, "failed", reason="internal_error",
+                                     message="the executor returned no result for this file",
+                                     sha256=item.sha256)
 
     # ---- 3. outputs from the stored records of this run's inputs
     for item in items:

@@ -156,6 +156,7 @@ class LocalPoolExecutor(Executor):
         suspects: list[int] = []
         self._pool = self._new_pool(self.workers)
         in_flight: dict = {}
+        restarts_without_progress = 0
         try:
             while pending or in_flight:
                 while pending and len(in_flight) < window:
@@ -167,8 +168,12 @@ class LocalPoolExecutor(Executor):
                         break
                     in_flight[fut] = i
                 if not in_flight:       # the pool broke before anything was submitted
+                    restarts_without_progress += 1
+                    if restarts_without_progress > 3:
+                        raise RuntimeError("the process pool keeps breaking before it runs anything")
                     self._restart()
                     continue
+                restarts_without_progress = 0
                 done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
                 broken = False
                 for fut in done:
@@ -297,9 +302,10 @@ def default_workers() -> int:
 
 
 def make_executor(config: Config, workers: Optional[int] = None,
-                  scheduler: Optional[str] = None) -> Executor:
+                  scheduler: Optional[str] = None, n_tasks: Optional[int] = None) -> Executor:
     """--scheduler (or executor.scheduler) -> Dask; executor.kind dask -> LocalCluster;
-    else a local pool of --workers (executor.workers, default: cores); one worker runs inline."""
+    else a local pool of --workers (executor.workers, default: cores; never more processes
+    than files); --workers 1 runs inline unless ``executor.isolate: true``."""
     ex = config.executor or {}
     scheduler = scheduler or ex.get("scheduler")
     workers = workers or ex.get("workers") or default_workers()
@@ -308,4 +314,4 @@ def make_executor(config: Config, workers: Optional[int] = None,
         return DaskExecutor(config, workers, scheduler)
     if workers == 1 and not ex.get("isolate"):
         return InlineExecutor(config)
-    return LocalPoolExecutor(config, workers)
+    return LocalPoolExecutor(config, max(1, min(workers, n_tasks or workers)))
