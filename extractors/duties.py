@@ -143,10 +143,25 @@ def _children(tasks: list[Task]) -> dict[str, list[Task]]:
 
 
 def heading_agencies(task: Task) -> list[tuple[str, str]]:
-    """A heading that names its actors ("1. Sở Nội vụ:", "Đề nghị Ủy ban MTTQ …:")."""
+    """A heading that names its actors ("1. Sở Nội vụ:", "Đề nghị Ủy ban MTTQ …:").
+
+    A heading that is one body with its description ("Các cơ quan đăng ký đầu tư (Sở Tài
+    chính, …)") names that body as printed."""
     if not task.title:
         return []
-    return roles_in_text(task.title)
+    pairs = roles_in_text(task.title)
+    if len(pairs) >= 1:
+        tokens, mentions = find_agencies(task.title)
+        if mentions and mentions[0].start == 0 and not re.search(r"[.;]", task.title) \
+                and re.match(r"(?i)các\s", task.title) and len(task.title) < 200 \
+                and not any(m.start > 0 and tokens[m.start - 1].text in {",", "và"} and m.start < _paren(tokens)
+                            for m in mentions[1:]):
+            return [(task.title, pairs[0][1])]
+    return pairs
+
+
+def _paren(tokens: list[Token]) -> int:
+    return next((i for i, t in enumerate(tokens) if t.text == "("), len(tokens))
 
 
 def intro_addressees(doc: Document) -> list[str]:

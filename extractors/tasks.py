@@ -78,10 +78,12 @@ def extract_tasks(doc: Document, settings: dict) -> Document:
     body: list[str] = []
     closed = False
     intro: list[str] = []
+    bodies: dict[int, list[str]] = {}
 
     def finish():
         if current is not None:
             current.text = _join(body)
+            bodies[id(current)] = list(body)
 
     for i in range(start, len(lines)):
         line = lines[i]
@@ -109,7 +111,6 @@ def extract_tasks(doc: Document, settings: dict) -> Document:
             body = [rest] if rest else []
             tasks.append(current)
             closed = False
-            _attach_title(current, rest, lines, i)
             continue
         if current is None and not tasks:
             intro.append(s)
@@ -120,6 +121,9 @@ def extract_tasks(doc: Document, settings: dict) -> Document:
             continue
         body.append(s)
     finish()
+    ids = {t.id for t in tasks}
+    for t in tasks:
+        t.title = heading_title(bodies.get(id(t), []), has_children=any(x.startswith(t.id + ".") for x in ids))
     doc.tasks = _dedupe_ids(tasks)
     doc.intro = _join(intro)
     return doc
@@ -134,15 +138,31 @@ def _in_kinh_gui(lines: list[str], i: int) -> bool:
     return False
 
 
-def _attach_title(task: Task, rest: str, lines: list[str], i: int) -> None:
-    """A label line that is a heading (short, no sentence end, followed by a label or bullet)."""
-    if not rest:
-        return
-    nxt = next((l.strip() for l in lines[i + 1:i + 6] if l.strip()), "")
-    ends_open = not re.search(r"[.;,]$", rest)
-    follows = bool(match_label(nxt) or BULLET.match(nxt))
-    if ends_open and len(rest) < 160 and (follows or is_upper(rest) or rest.endswith(":")):
-        task.title = rest.rstrip(":").strip()
+def heading_title(parts: list[str], has_children: bool) -> Optional[str]:
+    """The item's heading, when its first paragraph is one: "Sở Nội vụ (…)", "MỤC ĐÍCH, YÊU CẦU",
+    "Các cơ quan đăng ký đầu tư (Sở Tài chính, …):". Wrapped lines of the heading are joined."""
+    if not parts:
+        return None
+    head: list[str] = []
+    for p in parts:                      # the label paragraph: up to the first bullet
+        if BULLET.match(p):
+            break
+        head.append(p)
+    followed = has_children or len(head) < len(parts)
+    if is_upper(parts[0]):
+        caps = []
+        for p in parts:
+            if not is_upper(p) or BULLET.match(p):
+                break
+            caps.append(p)
+        return collapse_spaces(" ".join(caps)).rstrip(":").strip()
+    text = collapse_spaces(" ".join(head))
+    if text.endswith(":") and len(text) < 250:
+        return text.rstrip(":").strip()
+    first = parts[0]
+    if followed and len(head) == 1 and len(first) < 160 and not re.search(r"[.;,]$", first):
+        return first.rstrip(":").strip()
+    return None
 
 
 def _join(parts: list[str]) -> str:
