@@ -199,3 +199,22 @@ def test_kept_page_images_are_found_by_name(tmp_path):
     emitters.after_write(out, docs, {}, config)
     html = (out / "review.html").read_text(encoding="utf-8")
     assert html.count('src="data:image/png;base64,') == 1
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract is not installed")
+def test_real_scan_run_shows_page_and_boxes(tmp_path):
+    """A rendered scan through the whole pipeline (OCR with keep_images): the page image is on the
+    review page with the boxes of the fields and tasks the locate stage found."""
+    from pipeline.batch import run_paths
+    from pipeline.config import load_config
+    from tests.scanmaker import render, save_png, short_letter
+    src = tmp_path / "in"
+    src.mkdir()
+    save_png(render(short_letter()).pages[0], src / "letter.png", 300)
+    config = load_config()
+    config.stages = [(n, dict(s, keep_images=str(tmp_path / "pages")) if n == "ocr" else s)
+                     for n, s in config.stages]
+    run_paths([str(src)], tmp_path / "out", config, workers=1)
+    html = (tmp_path / "out" / "review.html").read_text(encoding="utf-8")
+    assert html.count('src="data:image/png;base64,') == 1
+    assert html.count('class="box') >= 2, "no field or task boxes on the page image"
