@@ -29,9 +29,10 @@ from typing import Iterable, Optional, TextIO
 
 import numpy as np
 
-from normalizers.syllables import (_fix_word, apply_case, has_diacritics, key_of,
+from normalizers.syllables import (VI_LOWER, _fix_word, apply_case, has_diacritics, key_of,
                                    parse_syllable, strip_accents)
 
+VI_ALPHABET = set(VI_LOWER + "bcdfghjklmnpqrstvwxz")
 BOUNDARY = 0     # sentence end: . ; : ! ? and paragraph ends
 UNK = 1          # numbers, symbols, foreign words
 SOFT = 2         # a comma, bracket, quote or dash inside a sentence
@@ -54,6 +55,7 @@ def _tokenise_corpus(files: list[Path], max_bytes_per_file: Optional[int], log) 
     """Corpus -> flat id stream (BOUNDARY between phrases), syllable -> id, per-file ends."""
     vocab: dict[str, int] = {}
     ends = []
+    words: dict[str, int] = {}      # non-syllable alphabetic words (HĐND, Đắk, ôtô, HDND)
     cache: dict[str, int] = {}
     stream = array("i")
     app = stream.append
@@ -91,7 +93,9 @@ def _tokenise_corpus(files: list[Path], max_bytes_per_file: Optional[int], log) 
                     else:
                         trail = False
                     i = cache.get(core)
-                    if i is None:
+                    if i == UNK and core in words:
+                        words[core] += 1
+                    elif i is None:
                         i = UNK
                         if core.isalpha():
                             w = _fix_word(core.lower())
@@ -99,6 +103,8 @@ def _tokenise_corpus(files: list[Path], max_bytes_per_file: Optional[int], log) 
                                 i = vocab.get(w)
                                 if i is None:
                                     i = vocab[w] = len(vocab) + FIRST_ID
+                        if i == UNK and core.isalpha() and len(core) <= 12:
+                            words[core] = words.get(core, 0) + 1
                         if len(cache) < 2_000_000:
                             cache[core] = i
                     app(i)
@@ -112,7 +118,12 @@ def _tokenise_corpus(files: list[Path], max_bytes_per_file: Optional[int], log) 
                     stream[-1] = BOUNDARY
         ends.append(len(stream))
         log(f"  {f.name}: {len(stream):,} tokens so far ({time.time() - t0:.0f}s)")
+    _tokenise_corpus.words = words
     return stream, vocab, ends
+
+
+def key_set_of(syls: list[str]) -> set:
+    return {key_of(w) for w in syls}
 
 
 def _punct_kind(p: str) -> int:
@@ -287,15 +298,36 @@ def train_lm(corpus_dir: str | Path, out_dir: str | Path, *, min_syllable_count:
         tri_keys=_encode_keys(k3[keep3]),
         tri_q=_quant(logp3[keep3]),
     )
+    # words outside the syllable inventory that carry diacritics and dominate their
+    # accent-free spelling: HDND -> HĐND, Dak -> Đắk, oto -> ôtô
+    by_key: dict[str, dict[str, int]] = {}
+    for w, n in _tokenise_corpus.words.items():
+        by_key.setdefault(strip_accents(w).lower(), {}).setdefault(w.lower(), 0)
+        by_key[strip_accents(w).lower()][w.lower()] += n
+    # restore = 1: used to restore the accent-free spelling; 0: only known as a word
+    word_rows = []
+    syl_keys = key_set_of(new_syls)
+    for k, forms in sorted(by_key.items()):
+        best = max(sorted(forms), key=lambda f: forms[f])
+        tot = sum(forms.values())
+        for f in sorted(forms):
+            if f == k or forms[f] < 20 or not all(ch in VI_ALPHABET for ch in f):
+                continue
+            restore = int(f == best and forms[f] >= 0.9 * tot and k not in syl_keys)
+            word_rows.append((k, f, forms[f], restore))
+    with open(out_dir / "words.tsv", "w", encoding="utf-8") as fh:
+        for row in word_rows:
+            fh.write("\t".join(map(str, row)) + "\n")
     with open(out_dir / "syllables.txt", "w", encoding="utf-8") as fh:
         for j, w in enumerate(new_syls):
             fh.write(f"{w}\t{int(uni[j + FIRST_ID])}\n")
     stats = {
-        "tokens": int(len(s)), "syllables": V - FIRST_ID,
+        "tokens": int(len(s)), "syllables": V - FIRST_ID, "words": len(word_rows),
         "bigrams": int(keep2.sum()), "trigrams": int(keep3.sum()),
         "bigram_types": int(len(k2)), "trigram_types": int(len(k3)),
         "discounts": [D1, float(D2), float(D3)],
-        "bytes": sum(p.stat().st_size for p in (out_dir / "lm.npz", out_dir / "syllables.txt")),
+        "bytes": sum(p.stat().st_size for p in (out_dir / "lm.npz", out_dir / "syllables.txt",
+                                                 out_dir / "words.tsv")),
         "seconds": round(time.time() - t_start, 1),
     }
     with open(out_dir / "lm_stats.json", "w", encoding="utf-8") as fh:
@@ -341,6 +373,16 @@ class SyllableLM:
         for i in range(FIRST_ID, V):
             by_key.setdefault(key_of(syls[i]), []).append(i)
         self.key2ids = {k: tuple(v) for k, v in by_key.items()}
+        self.words: dict[str, str] = {}          # accent-free spelling -> word (HDND -> HĐND)
+        self.known_words: set[str] = set()       # accented non-syllable words (đắk, hđnd)
+        wp = model_dir / "words.tsv"
+        if wp.exists():
+            with open(wp, encoding="utf-8") as fh:
+                for line in fh:
+                    k, w, _, restore = line.rstrip("\n").split("\t")
+                    self.known_words.add(w)
+                    if restore == "1":
+                        self.words[k] = w
 
     def cost3(self, u: int, v: int, w: int) -> int:
         V = self.V
@@ -374,6 +416,7 @@ class Restoration:
 # chunk = lead punctuation + core + trail punctuation
 _CHUNK_RE = re.compile(r"\S+")
 _LETTER_RE = re.compile(r"[^\W\d_]")
+_MIXED_RE = re.compile(r"[^\W_]*\d[^\W_]*")                       # letters and digits
 _JUNK_RE = re.compile(r"[\d¢€©®§£¥|$¬°™@&#]")
 _PLAIN_JUNK_RE = re.compile(r"[^\W_]*[¢€©®§£¥|$¬°™@&#]?[^\W_]*")   # letters/digits + at most one glyph
 
@@ -425,6 +468,10 @@ class Restorer:
 
     def classify(self, cores: list[str]) -> str:
         """"good" | "no_diacritics" | "noisy" | "other" for the cores of one line."""
+        return self._classify(cores)[0]
+
+    def _classify(self, cores: list[str]) -> tuple[str, int]:
+        """(kind, number of suspicious tokens)."""
         n = acc = bad_acc = junk = ascii_key = ascii_nonkey = 0
         for c in cores:
             if not c:
@@ -434,32 +481,46 @@ class Restorer:
                 lc = c.lower()
                 if has_diacritics(c):
                     acc += 1
-                    if parse_syllable(_fix_word(lc)) is None:
+                    if (parse_syllable(_fix_word(lc)) is None and lc not in self.lm.known_words
+                            and not (c.isupper() and len(c) >= 2)):
                         bad_acc += 1
                 elif lc in self.key2ids:
                     ascii_key += 1
                 elif not c.isupper():
                     ascii_nonkey += 1
             elif _LETTER_RE.search(c) and not c.isdigit():
-                # letters mixed with digits or OCR junk: 1a, bi¢t, x4, 15/CT-UBND
-                if any(ch in "¢€©®§£¥|$¬°™" for ch in c) or re.fullmatch(r"[^\W\d_]*\d[^\W\d_]+|[^\W\d_]+\d", c):
+                if self._is_junk(c):
                     junk += 1
         if n == 0:
-            return "other"
+            return "other", 0
         if acc == 0:
             if ascii_key == 0:
-                return "other"
+                return "other", 0
             if ascii_nonkey + junk > max(1, 0.34 * n):
-                return "noisy"
-            return "no_diacritics"
+                return "noisy", ascii_nonkey + junk
+            return "no_diacritics", ascii_nonkey + junk
         bad = bad_acc + junk
         if bad == 0:
             if acc >= 0.2 * n:
-                return "good"
-            return "noisy" if ascii_nonkey > max(1, 0.2 * n) else "no_diacritics"
+                return "good", 0
+            return ("noisy" if ascii_nonkey > max(1, 0.2 * n) else "no_diacritics"), ascii_nonkey + junk + acc
         if acc >= 0.4 * n and bad <= max(1, 0.1 * n):
-            return "good"
-        return "noisy"
+            return "good", 0
+        return "noisy", bad + ascii_nonkey
+
+    def _is_junk(self, c: str) -> bool:
+        """Letters mixed with OCR junk (bi¢t) or with digits that stand for letters (1a, t6, v6i);
+        not units and codes (km2, g1, 15/CT-UBND)."""
+        if any(ch in "¢€©®§£¥|$¬°™" for ch in c):
+            return True
+        if not _MIXED_RE.fullmatch(c):
+            return False
+        lc = c.lower()
+        conf = self.confusions
+        if lc in conf.tokens:
+            return True
+        mapped = "".join((conf.rules.get(ch) or [(ch, 0)])[0][0] if ch.isdigit() else ch for ch in lc)
+        return key_of(mapped) in self.key2ids
 
     # ------------------------------------------------------------------ decoding
     def _viterbi(self, lattice: list) -> tuple[list[int], list[float]]:
@@ -548,7 +609,8 @@ class Restorer:
         return out, conf
 
     # ------------------------------------------------------------------ candidates
-    def _candidates(self, core: str, kind: str, upper_line: bool) -> list[tuple[int, int, Optional[str]]]:
+    def _candidates(self, core: str, kind: str, upper_line: bool,
+                    suspicious: bool = True) -> list[tuple[int, int, Optional[str]]]:
         """[(id, channel cost, lower-case surface or None = keep)] for one core."""
         if not core:
             return []
@@ -560,7 +622,8 @@ class Restorer:
             return self._noisy(core)
         lc = core.lower()
         if not core.isalpha():
-            if len(core) <= 6 and _LETTER_RE.search(core) and _JUNK_RE.search(core) and _PLAIN_JUNK_RE.fullmatch(core):
+            if (suspicious and len(core) <= 6 and _LETTER_RE.search(core) and _JUNK_RE.search(core)
+                    and _PLAIN_JUNK_RE.fullmatch(core) and self._is_junk(core)):
                 return self._noisy(core)                 # bi¢t, 1a inside an unaccented line
             return [(UNK, 0, None)]
         if has_diacritics(core):
@@ -573,10 +636,14 @@ class Restorer:
             return [(i, 0, None)] + [(j, self.PARTIAL_COST, syls[j])
                                      for j in self.key2ids.get(key_of(lc), ()) if j != i]
         if core.isupper() and len(core) >= 2 and not upper_line and (len(core) < 3 or lc not in self.key2ids):
-            return [(self._syl_id(lc), 0, None)]       # acronym: UBND, HĐND, CA
+            w = self.lm.words.get(lc)
+            return [(self._syl_id(lc), 0, w)]           # acronym: UBND; HDND -> HĐND
         ids = self.key2ids.get(lc)
         if not ids:
-            if core.islower() and len(core) <= 7:
+            w = self.lm.words.get(lc)
+            if w is not None:
+                return [(UNK, 0, w)]                     # Dak -> Đắk, oto -> ôtô
+            if suspicious and core.islower() and 2 <= len(core) <= 7:
                 return self._noisy(core)                 # dgng, sirc: OCR damage
             return [(UNK, 0, None)]
         syls = self.lm.syls
@@ -594,6 +661,7 @@ class Restorer:
     def restore(self, text: str) -> Restoration:
         lines = text.split("\n")
         kinds: list[str] = []
+        noises: list[int] = []
         spans: list[list[tuple[int, int, bool, bool]]] = []
         for line in lines:
             toks = []
@@ -603,7 +671,17 @@ class Restorer:
                 s0 = m.start()
                 toks.append((s0 + a, s0 + b, s0, m.end()))
             spans.append(toks)
-            kinds.append(self.classify([line[a:b] for a, b, _, _ in toks]) if toks else "other")
+            kind, noise = self._classify([line[a:b] for a, b, _, _ in toks]) if toks else ("other", 0)
+            kinds.append(kind)
+            noises.append(noise)
+
+        # document context: in a text that is mostly good Vietnamese, a short line without
+        # accents is a wrapped fragment ("quan", "7. Trung"), not an unaccented text
+        nwords = [sum(1 for a, b, _, _ in toks if line[a:b].isalpha()) for line, toks in zip(lines, spans)]
+        long_kinds = [k for k, n in zip(kinds, nwords) if n >= 4 and k != "other"]
+        if len(long_kinds) >= 3 and long_kinds.count("good") >= 0.8 * len(long_kinds):
+            kinds = ["good" if k in ("no_diacritics", "noisy") and n < 4 else k
+                     for k, n in zip(kinds, nwords)]
 
         # phrases over consecutive restorable lines
         replacements: dict[int, dict[int, tuple[int, str, float]]] = {}
@@ -663,7 +741,7 @@ class Restorer:
                 if a > cs:
                     push_punct(_punct_kind(line[cs:a]))
                 if b > a:
-                    phrase.append((ln, a, b, self._candidates(line[a:b], kind, upper_line)))
+                    phrase.append((ln, a, b, self._candidates(line[a:b], kind, upper_line, noises[ln] >= 2)))
                 if ce > b:
                     push_punct(_punct_kind(line[b:ce]))
         flush()

@@ -222,6 +222,7 @@ class ConfusionModel:
     KEEP_WORD_NATS = 9.0     # ... when it is a lower-case, all-letter token
     MAX_NATS = 7.0           # candidates dearer than this are dropped
     SAME_KEY_NATS = 0.0      # re-accenting a token whose letters are right
+    REACCENT_NATS = 1.5      # changing the accents of a token that is a valid syllable
     # back-off for confusions the sample did not show: any vowel read as another
     # vowel, and a non-letter glyph inside a word standing for a lost vowel
     FALLBACK_VOWEL_NATS = 4.0
@@ -299,6 +300,8 @@ class ConfusionModel:
 
         fixed = _fix_word(lc)
         sid = lm.syl2id.get(fixed)
+        if len(lc) == 1 and lc not in "aeiouy":
+            return [(sid if sid is not None else UNK, 0, None)]   # list labels: b), d), đ)
         if sid is not None:
             add(sid, 0.0, None)            # a real syllable: keeping it is free
         elif lc.isalpha() and lc == core.lower() and not core.istitle() and not core.isupper():
@@ -307,7 +310,13 @@ class ConfusionModel:
             add(UNK, self.KEEP_NATS, None)
         s = _simple(lc)
         for i in r.key2ids.get(s, ()):
-            add(i, self.SAME_KEY_NATS + (0.0 if sid is not None or s == lc else 0.5), lm.syls[i])
+            if s == lc:
+                c = self.SAME_KEY_NATS                  # no accents read: any accenting
+            elif sid is not None:
+                c = self.REACCENT_NATS                 # a valid accented word: keep, mostly
+            else:
+                c = self.SAME_KEY_NATS + 0.5           # hién: letters right, accents not
+            add(i, c, lm.syls[i])
         for t, c in self.tokens.get(lc, ()):
             i = lm.syl2id.get(t)
             if i is not None:
