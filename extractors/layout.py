@@ -222,12 +222,52 @@ def _side(seg: Segment, gx: float, slack: float) -> str:
     return "X"
 
 
+def _narrow_gutter(rows: list[Row], width: int, line_h: float) -> Optional[tuple[float, float]]:
+    """When no header row has a wide gap: the widest word gap of the top rows that is clearly
+    wider than the other word gaps of its row (columns set close together)."""
+    best = None
+    for row in rows:
+        ws = row.words
+        gaps = [(ws[i + 1].left - ws[i].right, ws[i].right, ws[i + 1].left) for i in range(len(ws) - 1)]
+        if len(gaps) < 2:
+            continue
+        inside = [g for g in gaps if 0.25 * width < (g[1] + g[2]) / 2 < 0.7 * width]
+        if not inside:
+            continue
+        g = max(inside)
+        others = sorted(x[0] for x in gaps if x is not g)
+        typical = others[len(others) // 2] if others else 0
+        if g[0] >= 0.6 * line_h and g[0] >= 2.5 * max(typical, 1):
+            if best is None or g[0] > best[0]:
+                best = g
+    return (best[1], best[2]) if best else None
+
+
+def _resplit(row: Row, lo: float, hi: float, line_h: float) -> None:
+    """Cut a row's segments at a word gap that lies in the gutter [lo, hi]."""
+    segs: list[Segment] = []
+    for seg in row.segments:
+        ws = seg.words
+        cut = None
+        for i in range(len(ws) - 1):
+            if ws[i].right <= hi and ws[i + 1].left >= lo and ws[i + 1].left - ws[i].right >= 0.4 * line_h:
+                cut = i + 1
+                break
+        if cut:
+            segs += [Segment(ws[:cut]), Segment(ws[cut:])]
+        else:
+            segs.append(seg)
+    row.segments = segs
+
+
 def header_band(rows: list[Row], width: int, height: int, line_h: float) -> tuple[int, list, list]:
     """How many rows form the two-column header, and their left and right segments."""
-    probe = [r for r in rows[:4] if r.top < 0.3 * height]
-    gutter = _gutter(probe, width)
+    probe = [r for r in rows[:5] if r.top < 0.3 * height]
+    gutter = _gutter(probe, width) or _narrow_gutter(probe[:3], width, line_h)
     if gutter is None:
         return 0, [], []
+    for row in rows[:8]:
+        _resplit(row, gutter[0], gutter[1], line_h)
     gx = (gutter[0] + gutter[1]) / 2
     slack = 0.25 * (gutter[1] - gutter[0])
     left: list[Segment] = []

@@ -258,13 +258,21 @@ def _date_score(text: str) -> int:
 
 
 def _tidy(text: str) -> str:
-    text = re.sub(r"\s+", " ", text).strip()
-    text = re.sub(r"\s*([/-])\s*(?=[A-ZĐ])", r"\1", text)      # "15 / CT - UBND" -> "15/CT-UBND"
-    text = re.sub(r"^S[ốôo6ó]\s*[:;.]?\s*", "Số: ", text) if text[:1] == "S" else text
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _tidy_number(text: str) -> str:
+    """'Sô; 15 / CT - UBND' -> 'Số: 15/CT-UBND' (a colon only where one was read)."""
+    text = _tidy(text)
+    text = re.sub(r"\s*([/-])\s*(?=[A-ZĐ])", r"\1", text)
+    m = re.match(r"^S[ốôoóồổ6]\s*([:;.,]?)\s*(?=[\d/])", text)
+    if m:
+        text = "Số" + (": " if m.group(1) else " ") + text[m.end():]
     return text
 
 
-def reread_zone(grey: Image.Image, line: Line, grammar, s: dict, clock: _Clock) -> Optional[list[OcrWord]]:
+def reread_zone(grey: Image.Image, line: Line, grammar, s: dict, clock: _Clock,
+                tidy=_tidy) -> Optional[list[OcrWord]]:
     """Re-OCR one line's zone (upscaled, psm 7 then 6, main then alternative model);
     the first reading that fits the grammar, with boxes in page coordinates."""
     import pytesseract
@@ -282,7 +290,7 @@ def reread_zone(grey: Image.Image, line: Line, grammar, s: dict, clock: _Clock) 
                          config=f"--psm {psm} --dpi {int(300 * scale)}",
                          output_type=pytesseract.Output.DICT)
             words = [w for w in words_from_data(data) if w.conf >= 0]
-            text = _tidy(" ".join(w.text for w in words))
+            text = tidy(" ".join(w.text for w in words))
             if not grammar(text):
                 continue
             # boxes back to page pixels
@@ -306,18 +314,19 @@ def reread_zone(grey: Image.Image, line: Line, grammar, s: dict, clock: _Clock) 
 
 
 def reread_header_zones(grey: Image.Image, lines: list[Line], s: dict, clock: _Clock, notes: list) -> None:
-    for zone, score, grammar, what in (("header_left", _number_score, number_line_ok, "number line"),
-                                      ("header_right", _date_score, date_line_ok, "date line")):
+    for zone, score, grammar, tidy_fn, what in (
+            ("header_left", _number_score, number_line_ok, _tidy_number, "number line"),
+            ("header_right", _date_score, date_line_ok, _tidy, "date line")):
         i = _find_line(lines, zone, score)
         if i is None:
             continue
-        tidy = _tidy(lines[i].text)
+        tidy = tidy_fn(lines[i].text)
         if grammar(tidy):
             if tidy != lines[i].text and len(tidy.split()) == len(lines[i].words):
                 for w, tok in zip(lines[i].words, tidy.split()):
                     w.text = tok
             continue
-        words = reread_zone(grey, lines[i], grammar, s, clock)
+        words = reread_zone(grey, lines[i], grammar, s, clock, tidy_fn)
         if words:
             notes.append(("zone_reread", f"{what} re-read: {lines[i].text!r} -> "
                                          f"{' '.join(w.text for w in words)!r}"))
