@@ -112,9 +112,10 @@ def header_region(lines: list[str], limit: int = 60) -> int:
         if type_from_line(s):
             seen_type = True
             continue
-        if len(s) > 160 or (BODY_START.match(s) and not NUMBER_LINE.search(s) and i > 0):
+        if len(s) > 160 or (len(s) > 100 and not is_upper(s) and not PLACE_DATE.search(s)) \
+                or (BODY_START.match(s) and not NUMBER_LINE.search(s) and i > 0):
             return i
-        if seen_type and re.match(r"^\d+\.|^[IVX]+\.", s):
+        if re.match(r"^(\d{1,2}|[IVX]{1,4})\s*[.)-](\s|$)", s):   # the first task label
             return i
     return min(limit, len(lines))
 

@@ -204,3 +204,24 @@ def test_news_page_is_not_an_official_letter():
     assert doc.doc_type is None and doc.number_symbol is None and doc.issuer is None
     assert any(w.code == "not_official_letter" for w in doc.warnings)
     assert [r.number_symbol for r in doc.references] == ["353/KH-UBND"]
+
+
+def test_heading_titles_and_body_headings():
+    from extractors.tasks import heading_title
+    assert heading_title(["MỤC", "ĐÍCH, YÊU CẦU", "- Huy động"], has_children=True) == "MỤC ĐÍCH, YÊU CẦU"
+    assert heading_title(["Sở Nội vụ (Ban Thi đua - Khen thưởng tỉnh)", "- Giúp Hội đồng"], False) == \
+        "Sở Nội vụ (Ban Thi đua - Khen thưởng tỉnh)"
+    assert heading_title(["Các cơ quan đăng ký đầu tư (Sở Tài chính,", "Ban quản lý Khu Kinh tế):"], True) == \
+        "Các cơ quan đăng ký đầu tư (Sở Tài chính, Ban quản lý Khu Kinh tế)"
+    assert heading_title(["Tăng cường tuyên truyền, vận động Nhân dân."], False) is None
+
+
+def test_children_of_a_body_heading_act_as_that_body():
+    text = ("Ủy ban nhân dân tỉnh yêu cầu:\n1.\nCác cơ quan đăng ký đầu tư (Sở Tài chính, Ban quản lý\n"
+            "Khu Kinh tế tỉnh):\na) Là đầu mối tiếp nhận hồ sơ.\nb) Tổ chức lấy ý kiến thẩm định.\n"
+            "2. Sở Xây dựng chủ trì thẩm định thiết kế.\n")
+    doc = process_text(text, "x.txt")
+    tasks = {t.id: t for t in doc.tasks}
+    assert [(a.name, a.role) for a in tasks["1.a"].agencies] == \
+        [("Các cơ quan đăng ký đầu tư (Sở Tài chính, Ban quản lý Khu Kinh tế tỉnh)", "lead")]
+    assert [(a.name, a.role) for a in tasks["2"].agencies] == [("Sở Xây dựng", "lead")]
