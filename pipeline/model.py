@@ -125,7 +125,8 @@ class Document:
         d = dataclasses.asdict(self)
         for key in ("path", "pages", "timings", "intro"):
             d.pop(key, None)
-        d["pages"] = [{"number": p.number, "origin": p.origin, "mean_conf": p.mean_conf}
+        d["pages"] = [{"number": p.number, "origin": p.origin, "mean_conf": p.mean_conf,
+                       "image_path": p.image_path, "width": p.width, "height": p.height}
                       for p in self.pages]
         return d
 

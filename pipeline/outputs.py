@@ -13,7 +13,9 @@ from typing import Any, Iterable
 
 DUTY_COLUMNS = ["doc_id", "source", "doc_type", "number_symbol", "issue_date", "issuer",
                 "task_id", "task_text", "agency", "role", "deadline", "page",
-                "confidence", "needs_review"]
+                "confidence", "needs_review",
+                # added fields (RECORDS.md allows additions): stable ids and the record version
+                "duty_id", "task_key", "schema_version"]
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -25,6 +27,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())   # mkstemp makes 0600; clerks on a share must read it
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -32,6 +35,12 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def atomic_write_text(path: Path, text: str, encoding: str = "utf-8") -> None:
@@ -44,6 +53,8 @@ def to_json(obj: Any) -> str:
 
 def duty_rows(document: dict[str, Any]) -> list[dict[str, Any]]:
     """One flat row per task × agency (RECORDS.md, Duty)."""
+    from pipeline.ids import duty_id, task_key
+    from pipeline.model import SCHEMA_VERSION
     rows = []
     for task in document.get("tasks", []):
         for agency in task.get("agencies", []):
@@ -59,10 +70,14 @@ def duty_rows(document: dict[str, Any]) -> list[dict[str, Any]]:
                 "task_text": task.get("text", ""),
                 "agency": agency["name"],
                 "role": agency["role"],
-                "deadline": task.get("deadline"),
+                "deadline": agency.get("deadline", task.get("deadline")),  # a clerk may set one per duty
                 "page": task.get("page"),
                 "confidence": agency.get("confidence", 0.5 if needs_review else 0.9),
                 "needs_review": needs_review,
+                "duty_id": agency.get("duty_id") or duty_id(document["doc_id"], task["id"], agency["name"],
+                                                            agency["role"]),
+                "task_key": task_key(document["doc_id"], task["id"]),
+                "schema_version": document.get("schema_version", SCHEMA_VERSION),
             })
     return rows
 
