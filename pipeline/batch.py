@@ -19,6 +19,7 @@ goes unreported.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
 from dataclasses import dataclass
@@ -92,12 +93,40 @@ def run_paths(paths: list[str], out_dir: str | Path, config: Config,
               workers: Optional[int] = None, scheduler: Optional[str] = None,
               force: bool = False, retry_failed: bool = False,
               progress: Optional[bool] = None) -> dict:
+    """Run every file of ``paths`` into ``out_dir``; returns the run.json report.
+
+    ``progress``: the tqdm bar (None: only when stderr is a terminal)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    with _exclusive(out):
+        return _run(paths, out, config, workers, scheduler, force, retry_failed, progress)
+
+
+@contextlib.contextmanager
+def _exclusive(out: Path):
+    """One run per output folder at a time (an flock, released even by SIGKILL)."""
+    try:
+        import fcntl
+    except ImportError:          # not POSIX: no lock
+        yield
+        return
+    with open(out / ".run.lock", "a+") as fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise RuntimeError(f"another `directives run` is writing to {out}; "
+                               "wait for it or choose another --out") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def _run(paths, out: Path, config: Config, workers, scheduler, force, retry_failed, progress) -> dict:
     from pipeline.executors import make_executor, source_of
     from pipeline.manifest import Manifest, code_fingerprint, run_key
     from pipeline.progress import Progress
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     write_json = config.outputs.get("documents", True) is not False
     manifest = Manifest.in_folder(out)

@@ -349,3 +349,16 @@ def test_changed_file_replaces_its_rows_and_stale_json(tmp_path):
     assert old_id not in ids and new_id in ids and len(ids) == 2
     assert not conn.execute("SELECT 1 FROM duties WHERE doc_id=?", (old_id,)).fetchall()
     conn.close()
+
+
+def test_one_run_per_output_folder(tmp_path):
+    import fcntl
+    from pipeline.batch import run_paths
+    out = tmp_path / "out"
+    out.mkdir()
+    cfg = load_config(write_config(tmp_path))
+    with open(out / ".run.lock", "a+") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(RuntimeError, match="another"):
+            run_paths([str(DOCS[0])], out, cfg, workers=1, progress=False)
+    assert run_paths([str(DOCS[0])], out, cfg, workers=1, progress=False)["files"] == 1
