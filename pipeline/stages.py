@@ -5,6 +5,8 @@ normalizers/, one concern per module.
 """
 from __future__ import annotations
 
+import importlib
+
 from pipeline.model import Document
 from pipeline.registry import stage
 
@@ -55,34 +57,25 @@ def restore_diacritics(doc: Document, settings: dict) -> Document:
     return doc
 
 
-@stage("extract_header")
-def extract_header(doc: Document, settings: dict) -> Document:
-    from extractors.header import extract_header as run
-    return run(doc, settings)
+def _delegate(name: str, target: str) -> None:
+    """Register a stage whose work is one function of an extractor module (imported on first use)."""
+    module_name, func_name = target.split(":")
+
+    def run(doc: Document, settings: dict) -> Document:
+        return getattr(importlib.import_module(module_name), func_name)(doc, settings)
+
+    run.__name__ = name
+    stage(name)(run)
 
 
-@stage("extract_parties")
-def extract_parties(doc: Document, settings: dict) -> Document:
-    from extractors.parties import extract_parties as run
-    return run(doc, settings)
-
-
-@stage("extract_references")
-def extract_references(doc: Document, settings: dict) -> Document:
-    from extractors.references import extract_references as run
-    return run(doc, settings)
-
-
-@stage("extract_tasks")
-def extract_tasks(doc: Document, settings: dict) -> Document:
-    from extractors.tasks import extract_tasks as run
-    return run(doc, settings)
-
-
-@stage("assign_duties")
-def assign_duties(doc: Document, settings: dict) -> Document:
-    from extractors.duties import assign_duties as run
-    return run(doc, settings)
+for _name, _target in {
+    "extract_header": "extractors.header:extract_header",
+    "extract_parties": "extractors.parties:extract_parties",
+    "extract_references": "extractors.references:extract_references",
+    "extract_tasks": "extractors.tasks:extract_tasks",
+    "assign_duties": "extractors.duties:assign_duties",
+}.items():
+    _delegate(_name, _target)
 
 
 @stage("locate")
