@@ -260,8 +260,13 @@ def _resplit(row: Row, lo: float, hi: float, line_h: float) -> None:
     row.segments = segs
 
 
-def header_band(rows: list[Row], width: int, height: int, line_h: float) -> tuple[int, list, list]:
-    """How many rows form the two-column header, and their left and right segments."""
+_MOTTO_HINT = re.compile(r"cong hoa|chu nghia|doc lap|hanh phuc|dang cong san")
+
+
+def header_band(rows: list[Row], width: int, height: int, line_h: float,
+                require_motto: bool = False) -> tuple[int, list, list]:
+    """How many rows form the two-column header, and their left and right segments.
+    With require_motto (pages after the first), only a letter's own header counts."""
     probe = [r for r in rows[:5] if r.top < 0.3 * height]
     gutter = _gutter(probe, width) or _narrow_gutter(probe[:3], width, line_h)
     if gutter is None:
@@ -293,6 +298,8 @@ def header_band(rows: list[Row], width: int, height: int, line_h: float) -> tupl
         n += 1
     if not left or not right:
         return 0, [], []
+    if require_motto and not any(_MOTTO_HINT.search(fold(seg.text)) for seg in right):
+        return 0, [], []
     return n, left, right
 
 
@@ -303,7 +310,7 @@ def end_band_start(rows: list[Row], first: int, width: int) -> Optional[int]:
             if re.match(r"^\W{0,2}n[oơ0][il1]\s*nh[aâậ]n", fold(seg.text)):
                 return i
     # no "Nơi nhận": a signature cue on the right half in the lower part of the page
-    for i in range(max(first, len(rows) // 2), len(rows)):
+    for i in range(max(first, len(rows) // 2, len(rows) - 12), len(rows)):
         for seg in rows[i].segments:
             if seg.left > 0.45 * width and _SIGN_HINT.search(fold(seg.text)):
                 return i
@@ -332,11 +339,10 @@ def order_page(words: list[OcrWord], width: int, height: int, first_page: bool =
     split_segments(rows, gap=max(2.5 * line_h, 0.03 * width))
     lines: list[Line] = []
     start = 0
-    if first_page:
-        n, left, right = header_band(rows, width, height, line_h)
-        if n:
-            lines += _row_lines(left, "header_left") + _row_lines(right, "header_right")
-            start = n
+    n, left, right = header_band(rows, width, height, line_h, require_motto=not first_page)
+    if n:
+        lines += _row_lines(left, "header_left") + _row_lines(right, "header_right")
+        start = n
     end = end_band_start(rows, start, width)
     body_rows = rows[start:end] if end is not None else rows[start:]
     for row in body_rows:

@@ -175,7 +175,7 @@ def read_page(img: Image.Image, tagged_dpi: Optional[float], settings: dict, pag
     lines = order_page(words, grey.width, grey.height, first_page=first_page)
     if s["reread_columns"]:
         lines = reread_columns(grey, lines, s, clock)
-    if s["reread_zones"] and first_page:
+    if s["reread_zones"]:
         reread_header_zones(grey, lines, s, clock, notes)
     all_words = [w for line in lines for w in line.words]
     return PageRead(lines, grey.width, grey.height, _mean_conf(all_words), rotate, angle,
