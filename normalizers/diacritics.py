@@ -368,6 +368,7 @@ class SyllableLM:
         self.bi_bow = dict(zip(bk[nz].tolist(), bb[nz].tolist()))
         tk = _decode_keys(z["tri_keys"])
         self.tri = dict(zip(tk.tolist(), z["tri_q"].astype(np.int64).tolist()))
+        self.tri_ctx = set(np.unique(tk // V).tolist())     # contexts with stored trigrams
         # candidates per stripped key, most frequent first
         by_key: dict[str, list[int]] = {}
         for i in range(FIRST_ID, V):
@@ -440,11 +441,13 @@ class Restorer:
 
     PARTIAL_COST = 40      # channel cost (LM units) of re-accenting an already accented word
 
-    def __init__(self, model_dir: str | Path | None = None, *, beam: int = 6,
+    def __init__(self, model_dir: str | Path | None = None, *, beam: int = 6, prune: int = 200,
                  max_candidates: int = 8, min_ratio: float = 1e-4):
         self.model_dir = Path(model_dir) if model_dir else _default_model_dir()
         self.lm = SyllableLM(self.model_dir)
         self.beam = beam
+        self.per_word = False
+        self.prune = prune        # drop states costing more than the best + prune (LM units)
         lm = self.lm
         # prune rare alternatives: keep forms whose count is >= min_ratio * best count
         self.key2ids: dict[str, tuple[int, ...]] = {}
@@ -454,6 +457,9 @@ class Restorer:
         self._confusions = None
         self._noisy_cache: dict[str, list] = {}
         self._phrase_cache: dict[tuple, tuple] = {}
+        self._rowcache: dict[tuple, list] = {}
+        self._cand_keys: dict[int, tuple] = {}
+        self._key_cands: dict[str, list] = {}
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -533,51 +539,79 @@ class Restorer:
         lm = self.lm
         V = lm.V
         tri_get, bi_get, bib_get = lm.tri.get, lm.bi.get, lm.bi_bow.get
+        tri_ctx = lm.tri_ctx
         uni, bow1 = lm.uni, lm.bow1
         B = self.beam
         costs, us, vs = [0], [BOUNDARY], [BOUNDARY]
         backs = []
-        for ids, chans in lattice:
+        rowcache = self._rowcache
+        if len(rowcache) > 1_500_000:
+            rowcache.clear()
+        for ids, chans, kstr in lattice:
             n = len(ids)
-            best: dict[int, list] = {}
-            bic: dict[int, list] = {}
-            for si in range(len(costs)):
-                cost = costs[si]
-                u = us[si]
-                v = vs[si]
-                uv = u * V + v
-                uvV = uv * V
-                bw = bib_get(uv, 0)
-                bis = bic.get(v)
-                if bis is None:
-                    vV = v * V
-                    b1 = bow1[v]
-                    bis = []
-                    for c in ids:
-                        t = bi_get(vV + c)
-                        bis.append(b1 + uni[c] if t is None else t)
-                    if chans is not None:
-                        bis = [x + y for x, y in zip(bis, chans)]
-                    bic[v] = bis
-                vV = v * V
-                for j in range(n):
-                    c = ids[j]
-                    t = tri_get(uvV + c)
-                    if t is None:
-                        nc = cost + bis[j] + bw
+            rng = range(n)
+            entries = []
+            if len(costs) == 1:
+                groups = ((vs[0], (0,)),)
+            else:
+                gd: dict[int, list[int]] = {}
+                for si in range(len(costs)):
+                    gd.setdefault(vs[si], []).append(si)
+                groups = gd.items()
+            for v, sis in groups:
+                bestc = None
+                for si in sis:
+                    cost = costs[si]
+                    uv = us[si] * V + v
+                    ck = (uv, kstr)
+                    rowc = rowcache.get(ck)
+                    if rowc is None:
+                        # LM + channel cost of each candidate after (u, v)
+                        vV = v * V
+                        b1 = bow1[v]
+                        bw = bib_get(uv, 0)
+                        rowc = []
+                        for c in ids:
+                            t = bi_get(vV + c)
+                            rowc.append((b1 + uni[c] if t is None else t) + bw)
+                        if uv in tri_ctx:
+                            uvV = uv * V
+                            for j in rng:
+                                t = tri_get(uvV + ids[j])
+                                if t is not None:
+                                    rowc[j] = t
+                        if chans is not None:
+                            rowc = [x + y for x, y in zip(rowc, chans)]
+                        rowcache[ck] = rowc
+                    if bestc is None:
+                        bestc = [cost + x for x in rowc]
+                        bests = [si] * n
                     else:
-                        nc = cost + t + (chans[j] if chans is not None else 0)
-                    k = vV + c
-                    e = best.get(k)
-                    if e is None or nc < e[0]:
-                        best[k] = [nc, si, j, v, c]
-            vals = sorted(best.values())
-            if len(vals) > B:
-                vals = vals[:B]
+                        for j in rng:
+                            x = cost + rowc[j]
+                            if x < bestc[j]:
+                                bestc[j] = x
+                                bests[j] = si
+                entries.extend(zip(bestc, bests, rng))
+            entries.sort()
+            if self.per_word and len(entries) > n:
+                seen_j = set()
+                vals = []
+                for e in entries:
+                    if e[2] not in seen_j:
+                        seen_j.add(e[2])
+                        vals.append(e)
+                        if len(vals) >= B:
+                            break
+            else:
+                vals = entries[:B]
+                lim = vals[0][0] + self.prune
+                if vals[-1][0] > lim:
+                    vals = [e for e in vals if e[0] <= lim]
             costs = [e[0] for e in vals]
-            us = [e[3] for e in vals]
-            vs = [e[4] for e in vals]
-            backs.append(vals)
+            us = [vs[e[1]] for e in vals]
+            vs = [ids[e[2]] for e in vals]
+            backs.append([(e[0], e[1], e[2], u, v) for e, u, v in zip(vals, us, vs)])
         # end of phrase
         bsi, btot = 0, None
         for si in range(len(costs)):
@@ -628,8 +662,8 @@ class Restorer:
             return [(UNK, 0, None)]
         if has_diacritics(core):
             i = self._syl_id(_fix_word(lc))
-            if i == UNK:
-                return self._noisy(core)                 # hién, xuét: not a syllable
+            if i == UNK or suspicious:
+                return self._noisy(core)                 # hién, xuét, chéng in an OCR-like line
             # a valid accented word in an unaccented line: keep it unless the LM
             # strongly prefers another accenting of the same letters
             syls = self.lm.syls
@@ -646,8 +680,24 @@ class Restorer:
             if suspicious and core.islower() and 2 <= len(core) <= 7:
                 return self._noisy(core)                 # dgng, sirc: OCR damage
             return [(UNK, 0, None)]
-        syls = self.lm.syls
-        return [(i, 0, syls[i]) for i in ids]
+        got = self._key_cands.get(lc)
+        if got is None:
+            syls = self.lm.syls
+            got = self._key_cands[lc] = [(i, 0, syls[i]) for i in ids]
+        return got
+
+    def _lattice_key(self, cands) -> tuple:
+        """The lattice entry of a candidate list: (ids, channel costs or None, a naming string)."""
+        k = self._cand_keys.get(id(cands))
+        if k is None or k[0] is not cands:
+            ids = tuple(c[0] for c in cands)
+            chans = tuple(c[1] for c in cands)
+            k = (cands, (ids, chans if any(chans) else None,
+                         ",".join(f"{c[0]}:{c[1]}" for c in cands)))
+            if len(self._cand_keys) > 200_000:
+                self._cand_keys.clear()
+            self._cand_keys[id(cands)] = k
+        return k[1]
 
     def _noisy(self, core: str):
         got = self._noisy_cache.get(core)
@@ -690,17 +740,14 @@ class Restorer:
         def flush():
             if not phrase:
                 return
-            lattice = []
+            lattice = [p[4] for p in phrase]
             multi = False
-            for p in phrase:
-                cands = p[3]
-                ids = tuple(c[0] for c in cands)
-                chans = tuple(c[1] for c in cands)
-                if len(ids) > 1:
+            for x in lattice:
+                if len(x[0]) > 1:
                     multi = True
-                lattice.append((ids, chans if any(chans) else None))
+                    break
             if multi:
-                key = tuple(lattice)
+                key = tuple(x[2] for x in lattice)
                 got = self._phrase_cache.get(key)
                 if got is None:
                     got = self._viterbi(lattice)
@@ -712,7 +759,7 @@ class Restorer:
             if True:
                 choice, confs = got
                 for i, ci in enumerate(choice):
-                    ln, a, b, cands = phrase[i]
+                    ln, a, b, cands, _ = phrase[i]
                     surf = cands[ci][2] if ln >= 0 else None
                     if surf is None:
                         continue
@@ -723,12 +770,13 @@ class Restorer:
             phrase.clear()
 
         soft = [(SOFT, 0, None)]
+        soft_key = self._lattice_key(soft)
 
         def push_punct(pk):
             if pk == BOUNDARY:
                 flush()
             elif phrase and phrase[-1][3] is not soft:
-                phrase.append((-1, -1, -1, soft))
+                phrase.append((-1, -1, -1, soft, soft_key))
 
         for ln, (line, kind) in enumerate(zip(lines, kinds)):
             if kind not in ("no_diacritics", "noisy"):
@@ -741,7 +789,8 @@ class Restorer:
                 if a > cs:
                     push_punct(_punct_kind(line[cs:a]))
                 if b > a:
-                    phrase.append((ln, a, b, self._candidates(line[a:b], kind, upper_line, noises[ln] >= 2)))
+                    cands = self._candidates(line[a:b], kind, upper_line, noises[ln] >= 2)
+                    phrase.append((ln, a, b, cands, self._lattice_key(cands)))
                 if ce > b:
                     push_punct(_punct_kind(line[b:ce]))
         flush()
@@ -752,13 +801,14 @@ class Restorer:
         for ln, line in enumerate(lines):
             rep = replacements.get(ln)
             if rep:
-                pieces, pos = [], 0
+                pieces, pos, plen = [], 0, 0
                 for a in sorted(rep):
                     b, new, conf = rep[a]
                     pieces.append(line[pos:a])
-                    start = offset + sum(len(p) for p in pieces)
-                    changes.append(TokenChange(line[a:b], new, conf, start))
+                    plen += a - pos
+                    changes.append(TokenChange(line[a:b], new, conf, offset + plen))
                     pieces.append(new)
+                    plen += len(new)
                     pos = b
                 pieces.append(line[pos:])
                 line = "".join(pieces)

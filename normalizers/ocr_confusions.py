@@ -234,6 +234,7 @@ class ConfusionModel:
         self.tokens = {k: [(t, c) for t, c in v] for k, v in table.get("tokens", {}).items()}
         self.rules: dict[str, list[tuple[str, float]]] = {
             k: [(a, c) for a, c in v] for k, v in table.get("rules", {}).items()}
+        self._rule_cache: dict[str, list] = {}
         vowels = "aeiouy"
         for ch in vowels:
             have = {a for a, _ in self.rules.get(ch, ())}
@@ -241,12 +242,16 @@ class ConfusionModel:
                 (v, self.FALLBACK_VOWEL_NATS) for v in vowels if v != ch and v not in have)
 
     def _rules_for(self, seg: str):
-        got = self.rules.get(seg)
-        if got is not None:
-            return got
-        if len(seg) == 1 and not seg.isalnum():
-            return [(v, self.FALLBACK_JUNK_NATS) for v in "aeiouy"] + [("", self.FALLBACK_JUNK_NATS)]
-        return ()
+        got = self._rule_cache.get(seg)
+        if got is None:
+            got = list(self.rules.get(seg, ()))
+            if len(seg) == 1 and not seg.isalnum():
+                have = {a for a, _ in got}
+                got += [(v, self.FALLBACK_JUNK_NATS) for v in "aeiouy" + "" if v not in have]
+                if "" not in have:
+                    got.append(("", self.FALLBACK_JUNK_NATS))
+            self._rule_cache[seg] = got
+        return got
 
     @classmethod
     def load(cls, model_dir, restorer) -> "ConfusionModel":
