@@ -301,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ocr-config", choices=["ocr", "full"], default="ocr",
                    help="ocr: ingest+ocr+normalize (default: the OCR path of a batch run); "
                         "full: every stage of pipeline.yaml")
-    p.add_argument("--text-docs", type=int, default=24)
+    p.add_argument("--text-docs", type=int, default=60)
     p.add_argument("--memory-docs", type=int, default=1000)
     p.add_argument("--memory-config", choices=["fast", "full"], default="fast",
                    help="fast: ingest+normalize only (default; the driver's memory is what grows "
@@ -315,6 +315,9 @@ def main(argv: list[str] | None = None) -> int:
     only = set(a.only.split(","))
     figures: dict = {"cpu_count": os.cpu_count(), "python": sys.version.split()[0],
                      "repeat": a.repeat}
+    figures["load_average_before"] = os.getloadavg()[0]
+    print(f"{os.cpu_count()} cores, load average {figures['load_average_before']:.2f} "
+          "(other jobs on the machine make the absolute figures and the speed-ups noisy)")
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp_name:
         tmp = Path(tmp_name)
@@ -325,6 +328,7 @@ def main(argv: list[str] | None = None) -> int:
         if "memory" in only:
             bench_memory(a, tmp, figures)
     figures["total_seconds"] = time.perf_counter() - started
+    figures["load_average_after"] = os.getloadavg()[0]
     print(f"total {fmt(figures['total_seconds'], 0)} s")
     if a.json:
         a.json.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

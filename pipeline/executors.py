@@ -146,9 +146,11 @@ class LocalPoolExecutor(Executor):
         return {"kind": self.kind, "workers": self.workers, "recycle_after": self.recycle_after}
 
     def _new_pool(self, workers: int) -> ProcessPoolExecutor:
-        return _RecyclingPool(max_workers=workers, mp_context=self._ctx,
-                              initializer=_pool_initializer, initargs=(self.omp,),
-                              max_tasks_per_child=self.recycle_after)
+        kwargs = dict(max_workers=workers, mp_context=self._ctx,
+                      initializer=_pool_initializer, initargs=(self.omp,))
+        if sys.version_info >= (3, 11):       # max_tasks_per_child is new in 3.11
+            return _RecyclingPool(max_tasks_per_child=self.recycle_after, **kwargs)
+        return ProcessPoolExecutor(**kwargs)
 
     def run(self, tasks: list[Task]) -> Iterator[tuple[int, FileResult]]:
         pending = deque(range(len(tasks)))
