@@ -250,7 +250,7 @@ def _resplit(row: Row, lo: float, hi: float, line_h: float) -> None:
         ws = seg.words
         cut = None
         for i in range(len(ws) - 1):
-            if ws[i].right <= hi and ws[i + 1].left >= lo and ws[i + 1].left - ws[i].right >= 0.4 * line_h:
+            if ws[i].right <= hi and ws[i + 1].left >= lo and ws[i + 1].left - ws[i].right >= 0.8 * line_h:
                 cut = i + 1
                 break
         if cut:
@@ -271,8 +271,19 @@ def header_band(rows: list[Row], width: int, height: int, line_h: float,
     gutter = _gutter(probe, width) or _narrow_gutter(probe[:3], width, line_h)
     if gutter is None:
         return 0, [], []
+    saved = [(row, row.segments) for row in rows[:8]]
     for row in rows[:8]:
         _resplit(row, gutter[0], gutter[1], line_h)
+    n, left, right = _header_rows(rows, width, height, line_h, gutter)
+    if not n or (require_motto and not any(_MOTTO_HINT.search(fold(seg.text)) for seg in right)):
+        for row, segments in saved:     # not a letter's header: leave the rows as they were
+            row.segments = segments
+        return 0, [], []
+    return n, left, right
+
+
+def _header_rows(rows: list[Row], width: int, height: int, line_h: float,
+                 gutter: tuple[float, float]) -> tuple[int, list, list]:
     gx = (gutter[0] + gutter[1]) / 2
     slack = 0.25 * (gutter[1] - gutter[0])
     left: list[Segment] = []
@@ -297,8 +308,6 @@ def header_band(rows: list[Row], width: int, height: int, line_h: float,
         prev_bottom = row.bottom
         n += 1
     if not left or not right:
-        return 0, [], []
-    if require_motto and not any(_MOTTO_HINT.search(fold(seg.text)) for seg in right):
         return 0, [], []
     return n, left, right
 
@@ -350,14 +359,12 @@ def order_page(words: list[OcrWord], width: int, height: int, first_page: bool =
     if end is not None:
         band = rows[end:]
         gutter = _gutter(band, width)
-        gx = (gutter[0] + gutter[1]) / 2 if gutter else 0.5 * width
+        lo = gutter[0] if gutter else 0.45 * width
         left, right = [], []
         for row in band:
             for seg in row.segments:
-                centre = (seg.left + seg.right) / 2
-                side = _side(seg, gx, 0)
-                if side == "X":
-                    side = "L" if centre < gx else "R"
-                (left if side == "L" else right).append(seg)
+                # Nơi nhận items start at the margin (a long one may run past the gutter);
+                # signature lines start right of every left-column line
+                (left if seg.left < lo else right).append(seg)
         lines += _row_lines(left, "end_left") + _row_lines(right, "end_right")
     return lines

@@ -335,10 +335,36 @@ def reread_header_zones(grey: Image.Image, lines: list[Line], s: dict, clock: _C
 
 # ------------------------------------------------------------------ the stage
 
+def _paragraph_breaks(lines: list[Line], width: int) -> list[bool]:
+    """Where a text source would have a blank line: between the letter's parts, after a
+    wide vertical gap, and before an indented full-width line that follows a short one."""
+    import statistics as st
+    if not lines:
+        return []
+    h = st.median([w.height for line in lines for w in line.words]) or 30
+    body = [line.box for line in lines if line.zone == "body"]
+    body_left = min((b[0] for b in body), default=0)
+    body_right = max((b[2] for b in body), default=width)
+    breaks = [False]
+    for prev, line in zip(lines, lines[1:]):
+        if line.zone != prev.zone:
+            breaks.append(True)
+            continue
+        gap = line.box[1] - prev.box[3]
+        indented = 1.5 * h < line.box[0] - body_left < 0.2 * width
+        full = line.box[2] > body_right - 3 * h
+        prev_short = prev.box[2] < body_right - 3 * h
+        breaks.append(gap > 0.9 * h or (line.zone == "body" and indented and full and prev_short))
+    return breaks
+
+
 def _to_page(number: int, read: PageRead) -> Page:
     words: list[Word] = []
     texts: list[str] = []
-    for n, line in enumerate(read.lines):
+    for line, blank_before in zip(read.lines, _paragraph_breaks(read.lines, read.width)):
+        if blank_before and texts:
+            texts.append("")
+        n = len(texts)
         texts.append(line.text)
         for w in line.words:
             words.append(Word(w.text, w.left, w.top, w.width, w.height, round(w.conf, 1), n))

@@ -72,6 +72,10 @@ def _lines(page: Page) -> list[str]:
     return page.text.split("\n")
 
 
+def _nonblank(page: Page) -> list[str]:
+    return [l for l in page.text.split("\n") if l]
+
+
 # ---------------------------------------------------------------- clean PDF
 
 def test_clean_pdf_cer(clean_doc, rendered):
@@ -82,7 +86,7 @@ def test_clean_pdf_cer(clean_doc, rendered):
 
 
 def test_header_columns_are_split(clean_doc):
-    lines = _lines(clean_doc.pages[0])
+    lines = _nonblank(clean_doc.pages[0])
     issuer = next(i for i, l in enumerate(lines) if "LAI CHÂU" in l and "TỈNH" in l.upper())
     motto = next(i for i, l in enumerate(lines) if "Độc lập" in l)
     assert issuer != motto and "Độc lập" not in lines[issuer] and "CHÂU" not in lines[motto]
@@ -100,7 +104,10 @@ def test_words_boxes_and_confidence(clean_doc):
     page = clean_doc.pages[0]
     assert page.words and page.mean_conf and page.mean_conf > 80
     assert page.width > 2000 and page.height > 3000
-    assert {w.line for w in page.words} == set(range(len(_lines(page))))
+    text_lines = _lines(page)
+    assert {w.line for w in page.words} == {i for i, l in enumerate(text_lines) if l}
+    for w in page.words:
+        assert w.text in text_lines[w.line].split()
     for w in page.words:
         assert 0 <= w.left < page.width and 0 <= w.top < page.height and w.width > 0
     assert page.image_path and Path(page.image_path).exists()
