@@ -458,6 +458,11 @@ class Restorer:
         self._noisy_cache: dict[str, list] = {}
         self._phrase_cache: dict[tuple, tuple] = {}
         self._rowcache: dict[tuple, list] = {}
+        self._info_cache: dict[str, tuple] = {}
+        self._chunk_cache: dict[str, tuple] = {}
+        self._cand_cache: dict[tuple, tuple] = {}
+        self._case_cache: dict[tuple, str] = {}
+        self._bicache: dict[tuple, list] = {}
         self._cand_keys: dict[int, tuple] = {}
         self._key_cands: dict[str, list] = {}
 
@@ -476,43 +481,76 @@ class Restorer:
         """"good" | "no_diacritics" | "noisy" | "other" for the cores of one line."""
         return self._classify(cores)[0]
 
+    # token categories (cached per core string)
+    _EMPTY, _ACC_OK, _ACC_BAD, _KEY, _NONKEY, _UPPER, _JUNK, _NONWORD = range(8)
+
+    def _info(self, c: str) -> tuple[int, bool]:
+        """(category, is an all-capital word) of one core."""
+        got = self._info_cache.get(c)
+        if got is not None:
+            return got
+        up = False
+        if not c:
+            cat = self._EMPTY
+        elif c.isalpha():
+            lc = c.lower()
+            up = c.isupper()
+            if has_diacritics(c):
+                if (parse_syllable(_fix_word(lc)) is None and lc not in self.lm.known_words
+                        and not (up and len(c) >= 2)):
+                    cat = self._ACC_BAD
+                else:
+                    cat = self._ACC_OK
+            elif lc in self.key2ids:
+                cat = self._KEY
+            elif not up:
+                cat = self._NONKEY
+            else:
+                cat = self._UPPER
+        elif _LETTER_RE.search(c) and not c.isdigit() and self._is_junk(c):
+            cat = self._JUNK
+        else:
+            cat = self._NONWORD
+        got = (cat, up)
+        if len(self._info_cache) > 500_000:
+            self._info_cache.clear()
+        self._info_cache[c] = got
+        return got
+
     def _classify(self, cores: list[str]) -> tuple[str, int]:
         """(kind, number of suspicious tokens)."""
-        n = acc = bad_acc = junk = ascii_key = ascii_nonkey = 0
-        for c in cores:
-            if not c:
-                continue
-            if c.isalpha():
-                n += 1
-                lc = c.lower()
-                if has_diacritics(c):
-                    acc += 1
-                    if (parse_syllable(_fix_word(lc)) is None and lc not in self.lm.known_words
-                            and not (c.isupper() and len(c) >= 2)):
-                        bad_acc += 1
-                elif lc in self.key2ids:
-                    ascii_key += 1
-                elif not c.isupper():
-                    ascii_nonkey += 1
-            elif _LETTER_RE.search(c) and not c.isdigit():
-                if self._is_junk(c):
-                    junk += 1
+        return self._classify_infos([self._info(c) for c in cores])[:2]
+
+    def _classify_infos(self, infos) -> tuple[str, int, int, int]:
+        """(kind, number of suspicious tokens, number of words, number of all-capital words)."""
+        counts = [0] * 8
+        n_up = 0
+        for cat, up in infos:
+            counts[cat] += 1
+            n_up += up
+        acc = counts[self._ACC_OK] + counts[self._ACC_BAD]
+        bad_acc = counts[self._ACC_BAD]
+        ascii_key = counts[self._KEY]
+        ascii_nonkey = counts[self._NONKEY]
+        junk = counts[self._JUNK]
+        n = acc + ascii_key + ascii_nonkey + counts[self._UPPER]
         if n == 0:
-            return "other", 0
+            return "other", 0, n, n_up
         if acc == 0:
             if ascii_key == 0:
-                return "other", 0
+                return "other", 0, n, n_up
             if ascii_nonkey + junk > max(1, 0.34 * n):
-                return "noisy", ascii_nonkey + junk
-            return "no_diacritics", ascii_nonkey + junk
+                return "noisy", ascii_nonkey + junk, n, n_up
+            return "no_diacritics", ascii_nonkey + junk, n, n_up
         bad = bad_acc + junk
         if bad == 0:
             if acc >= 0.2 * n:
-                return "good", 0
-            return ("noisy" if ascii_nonkey > max(1, 0.2 * n) else "no_diacritics"), ascii_nonkey + junk + acc
+                return "good", 0, n, n_up
+            return (("noisy" if ascii_nonkey > max(1, 0.2 * n) else "no_diacritics"),
+                    ascii_nonkey + junk + acc, n, n_up)
         if acc >= 0.4 * n and bad <= max(1, 0.1 * n):
-            return "good", 0
-        return "noisy", bad + ascii_nonkey
+            return "good", 0, n, n_up
+        return "noisy", bad + ascii_nonkey, n, n_up
 
     def _is_junk(self, c: str) -> bool:
         """Letters mixed with OCR junk (bi¢t) or with digits that stand for letters (1a, t6, v6i);
@@ -545,13 +583,35 @@ class Restorer:
         costs, us, vs = [0], [BOUNDARY], [BOUNDARY]
         backs = []
         rowcache = self._rowcache
+        bicache = self._bicache
         if len(rowcache) > 1_500_000:
             rowcache.clear()
+        if len(bicache) > 500_000:
+            bicache.clear()
+        prune = self.prune
         for ids, chans, kstr in lattice:
             n = len(ids)
             rng = range(n)
             entries = []
             if len(costs) == 1:
+                # one state (the beam often collapses): no grouping, no merging
+                uv = us[0] * V + vs[0]
+                rowc = rowcache.get((uv, kstr))
+                if rowc is not None:
+                    cost = costs[0]
+                    if n == 1:
+                        vals = [(cost + rowc[0], 0, 0)]
+                    else:
+                        entries = sorted(zip([cost + x for x in rowc], [0] * n, rng))
+                        vals = entries[:B]
+                        lim = vals[0][0] + prune
+                        if vals[-1][0] > lim:
+                            vals = [e for e in vals if e[0] <= lim]
+                    costs = [e[0] for e in vals]
+                    us = [vs[0]] * len(vals)
+                    vs = [ids[e[2]] for e in vals]
+                    backs.append(vals)
+                    continue
                 groups = ((vs[0], (0,)),)
             else:
                 gd: dict[int, list[int]] = {}
@@ -567,13 +627,18 @@ class Restorer:
                     rowc = rowcache.get(ck)
                     if rowc is None:
                         # LM + channel cost of each candidate after (u, v)
-                        vV = v * V
-                        b1 = bow1[v]
+                        bk = (v, kstr)
+                        brow = bicache.get(bk)
+                        if brow is None:
+                            vV = v * V
+                            b1 = bow1[v]
+                            brow = []
+                            for c in ids:
+                                t = bi_get(vV + c)
+                                brow.append(b1 + uni[c] if t is None else t)
+                            bicache[bk] = brow
                         bw = bib_get(uv, 0)
-                        rowc = []
-                        for c in ids:
-                            t = bi_get(vV + c)
-                            rowc.append((b1 + uni[c] if t is None else t) + bw)
+                        rowc = [x + bw for x in brow] if bw else brow[:]
                         if uv in tri_ctx:
                             uvV = uv * V
                             for j in rng:
@@ -611,7 +676,7 @@ class Restorer:
             costs = [e[0] for e in vals]
             us = [vs[e[1]] for e in vals]
             vs = [ids[e[2]] for e in vals]
-            backs.append([(e[0], e[1], e[2], u, v) for e, u, v in zip(vals, us, vs)])
+            backs.append(vals)
         # end of phrase
         bsi, btot = 0, None
         for si in range(len(costs)):
@@ -631,9 +696,9 @@ class Restorer:
                 # soft-max over the best prefix cost of each candidate in the beam
                 seen = {}
                 for x in vals:
-                    if x[4] not in seen:
-                        seen[x[4]] = x[0]
-                c0 = seen.get(e[4], e[0])
+                    if x[2] not in seen:
+                        seen[x[2]] = x[0]
+                c0 = seen.get(e[2], e[0])
                 z = 0.0
                 for c in seen.values():
                     d = (c0 - c) * step
@@ -712,22 +777,37 @@ class Restorer:
         lines = text.split("\n")
         kinds: list[str] = []
         noises: list[int] = []
-        spans: list[list[tuple[int, int, bool, bool]]] = []
+        nwords: list[int] = []
+        uppers: list[bool] = []
+        spans: list[list[tuple[int, int, int, int]]] = []
+        chunk_cache = self._chunk_cache
+        if len(chunk_cache) > 500_000:
+            chunk_cache.clear()
+        info = self._info
         for line in lines:
             toks = []
+            infos = []
             for m in _CHUNK_RE.finditer(line):
                 ch = m.group(0)
-                a, b = _split_chunk(ch)
+                got = chunk_cache.get(ch)
+                if got is None:
+                    a, b = _split_chunk(ch)
+                    got = chunk_cache[ch] = (a, b, info(ch[a:b]))
                 s0 = m.start()
-                toks.append((s0 + a, s0 + b, s0, m.end()))
+                toks.append((s0 + got[0], s0 + got[1], s0, m.end()))
+                infos.append(got[2])
             spans.append(toks)
-            kind, noise = self._classify([line[a:b] for a, b, _, _ in toks]) if toks else ("other", 0)
+            if toks:
+                kind, noise, nw, nup = self._classify_infos(infos)
+            else:
+                kind, noise, nw, nup = "other", 0, 0, 0
             kinds.append(kind)
             noises.append(noise)
+            nwords.append(nw)
+            uppers.append(nup >= 0.6 * max(1, nw))
 
         # document context: in a text that is mostly good Vietnamese, a short line without
         # accents is a wrapped fragment ("quan", "7. Trung"), not an unaccented text
-        nwords = [sum(1 for a, b, _, _ in toks if line[a:b].isalpha()) for line, toks in zip(lines, spans)]
         long_kinds = [k for k, n in zip(kinds, nwords) if n >= 4 and k != "other"]
         if len(long_kinds) >= 3 and long_kinds.count("good") >= 0.8 * len(long_kinds):
             kinds = ["good" if k in ("no_diacritics", "noisy") and n < 4 else k
@@ -736,6 +816,8 @@ class Restorer:
         # phrases over consecutive restorable lines
         replacements: dict[int, dict[int, tuple[int, str, float]]] = {}
         phrase: list = []       # [(line, a, b, cands)]
+
+        case_cache = self._case_cache
 
         def flush():
             if not phrase:
@@ -764,7 +846,11 @@ class Restorer:
                     if surf is None:
                         continue
                     orig = lines[ln][a:b]
-                    new = apply_case(surf, orig)
+                    new = case_cache.get((surf, orig))
+                    if new is None:
+                        if len(case_cache) > 200_000:
+                            case_cache.clear()
+                        new = case_cache[(surf, orig)] = apply_case(surf, orig)
                     if new != orig:
                         replacements.setdefault(ln, {})[a] = (b, new, confs[i])
             phrase.clear()
@@ -783,14 +869,22 @@ class Restorer:
                 flush()
                 continue
             toks = spans[ln]
-            alpha = [line[a:b] for a, b, _, _ in toks if line[a:b].isalpha()]
-            upper_line = sum(1 for c in alpha if c.isupper()) >= 0.6 * max(1, len(alpha))
+            upper_line = uppers[ln]
+            suspicious = noises[ln] >= 2
+            ccache = self._cand_cache
+            if len(ccache) > 300_000:
+                ccache.clear()
             for a, b, cs, ce in toks:
                 if a > cs:
                     push_punct(_punct_kind(line[cs:a]))
                 if b > a:
-                    cands = self._candidates(line[a:b], kind, upper_line, noises[ln] >= 2)
-                    phrase.append((ln, a, b, cands, self._lattice_key(cands)))
+                    core = line[a:b]
+                    ck = (core, kind, upper_line, suspicious)
+                    got = ccache.get(ck)
+                    if got is None:
+                        cands = self._candidates(core, kind, upper_line, suspicious)
+                        got = ccache[ck] = (cands, self._lattice_key(cands))
+                    phrase.append((ln, a, b, got[0], got[1]))
                 if ce > b:
                     push_punct(_punct_kind(line[b:ce]))
         flush()
