@@ -177,12 +177,34 @@ def read_page(img: Image.Image, tagged_dpi: Optional[float], settings: dict, pag
         lines = reread_columns(grey, lines, s, clock)
     if s["reread_zones"]:
         reread_header_zones(grey, lines, s, clock, notes)
+    lines = join_subject_lines(lines)
     all_words = [w for line in lines for w in line.words]
     return PageRead(lines, grey.width, grey.height, _mean_conf(all_words), rotate, angle,
                     notes=notes, image=grey)
 
 
 # ------------------------------------------------------------------ zone re-reading
+
+def join_subject_lines(lines: list[Line]) -> list[Line]:
+    """A công văn's "V/v …" wraps over several short lines of the left header column; they
+    are one subject, so they become one line ("V/v … chống dịch Covid-19")."""
+    out: list[Line] = []
+    in_vv = False
+    for line in lines:
+        if line.zone != "header_left":
+            in_vv = False
+            out.append(line)
+            continue
+        if in_vv and out:
+            h = statistics.median(w.height for w in line.words)
+            if line.box[1] - out[-1].box[3] < 0.9 * h:
+                out[-1] = Line(out[-1].words + line.words, line.zone)
+                continue
+            in_vv = False
+        in_vv = bool(re.match(r"^v\s*/\s*v\b", fold(line.text)))
+        out.append(line)
+    return out
+
 
 def reread_columns(grey: Image.Image, lines: list[Line], s: dict, clock: _Clock) -> list[Line]:
     """Read each column of the header and end bands on its own (psm 6).
