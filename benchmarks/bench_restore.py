@@ -127,6 +127,44 @@ def pyvi_restore():
     return restore
 
 
+def word_match(truth: str, hyp: str) -> tuple[int, int]:
+    """(truth words found in order in hyp, truth words): word accuracy of an OCR line."""
+    from difflib import SequenceMatcher
+    t = [w for row in syllables(truth) for w in row]
+    h = [w for row in syllables(hyp) for w in row]
+    sm = SequenceMatcher(None, t, h, autojunk=False)
+    return sum(b.size for b in sm.get_matching_blocks()), len(t)
+
+
+def run_ocr(files, restore, n_lines: int, cache_dir: Path) -> None:
+    """Render held-out lines, OCR them (eng on a degraded scan: the seed-000 failure;
+    vie on a clean one), restore, and compare word accuracy before/after."""
+    from normalizers.ocr_confusions import DEGRADATIONS, ocr_pairs, sample_lines
+    lines = sample_lines(files, n_lines, seed=7)
+    for lang, dg in (("eng", "mild"), ("vie", "clean")):
+        cache = cache_dir / f"bench_{lang}_{dg}_{n_lines}.json"
+        pairs = ocr_pairs(lines, lang, cache=cache, degrade=DEGRADATIONS[dg])
+        ocr_text = "\n".join(o for _, o in pairs)
+        t0 = time.process_time()
+        res = restore(ocr_text)
+        dt = time.process_time() - t0
+        hyp_lines = res.text.split("\n")
+        raw_ok = fix_ok = tot = 0
+        changed = words = 0
+        for (truth, ocr), hyp in zip(pairs, hyp_lines):
+            truth = normalize_tone_placement(truth)
+            a, n = word_match(truth, normalize_tone_placement(ocr))
+            b, _ = word_match(truth, normalize_tone_placement(hyp))
+            raw_ok, fix_ok, tot = raw_ok + a, fix_ok + b, tot + n
+            o, h = [w for r in syllables(ocr) for w in r], [w for r in syllables(hyp) for w in r]
+            words += len(o)
+            changed += sum(1 for x, y in zip(o, h) if x != y)
+        print(f"ocr -l {lang} ({dg} scan, {len(pairs)} held-out lines): word accuracy "
+              f"{100 * raw_ok / max(tot, 1):6.2f}% raw -> {100 * fix_ok / max(tot, 1):6.2f}% restored; "
+              f"{100 * changed / max(words, 1):5.2f}% of words changed; {words / max(dt, 1e-9):,.0f} words/s",
+              flush=True)
+
+
 def fmt(name: str, m: dict) -> str:
     return (f"{name:10s} accuracy {100 * m['syllable_accuracy']:6.2f}%  "
             f"(ignoring case {100 * m['accuracy_ignoring_case']:6.2f}%)  "
@@ -141,6 +179,10 @@ def main(argv=None) -> int:
     ap.add_argument("--all", action="store_true", help="all documents, not only the held-out quarter")
     ap.add_argument("--no-pyvi", action="store_true")
     ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument("--ocr", type=int, default=0, metavar="N",
+                    help="also OCR N held-out lines with tesseract (eng on a degraded scan, vie) "
+                         "and measure repair (cached in --cache)")
+    ap.add_argument("--cache", type=Path, default=Path("/tmp/bench_restore_ocr"))
     args = ap.parse_args(argv)
     dev, held = split_docs(args.docs)
     sets = {"held-out": held}
@@ -161,6 +203,9 @@ def main(argv=None) -> int:
                 print(fmt("pyvi", m), flush=True)
             except ImportError as e:
                 print(f"pyvi unavailable: {e}")
+    if args.ocr:
+        print(f"== OCR repair on held-out lines")
+        run_ocr(held, r.restore, args.ocr, args.cache)
     return 0
 
 
