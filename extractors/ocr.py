@@ -335,18 +335,47 @@ def reread_zone(grey: Image.Image, line: Line, grammar, s: dict, clock: _Clock,
     return None
 
 
+AUTHORITY_LINE = re.compile(r"^(TM|T/M|KT|K/T|TL|T/L|TUQ|Q)\.?\s+[A-ZĐÀ-Ỹ][A-ZĐÀ-Ỹ ,.-]*$")
+
+
+def authority_line_ok(text: str) -> bool:
+    return bool(AUTHORITY_LINE.match(text.strip()))
+
+
+def _authority_score(text: str) -> int:
+    """The signature's first line when it opens with a (mis-read) TM./KT./TL./T/M prefix."""
+    first = fold(text).split()[:1]
+    if not first:
+        return 0
+    return 1 if re.fullmatch(r"[t1il|]{1,2}[/.]?[mn]\.?|k[/.]?[t1l]\.?|[t1l][/.]?[l1i]\.?|tuq\.?", first[0]) \
+        and len(text.split()) >= 2 else 0
+
+
+def _merged_word(words: list[OcrWord], text: str) -> OcrWord:
+    l, t = min(w.left for w in words), min(w.top for w in words)
+    r, b = max(w.right for w in words), max(w.bottom for w in words)
+    return OcrWord(text, l, t, r - l, b - t, min(w.conf for w in words),
+                   words[0].block, words[0].par, words[0].line)
+
+
 def reread_header_zones(grey: Image.Image, lines: list[Line], s: dict, clock: _Clock, notes: list) -> None:
+    """Number line, date line and the signature's authority line: tidied, and re-read from
+    their zone of the page when they do not fit their grammar."""
     for zone, score, grammar, tidy_fn, what in (
             ("header_left", _number_score, number_line_ok, _tidy_number, "number line"),
-            ("header_right", _date_score, date_line_ok, _tidy, "date line")):
+            ("header_right", _date_score, date_line_ok, _tidy, "date line"),
+            ("end_right", _authority_score, authority_line_ok, _tidy, "authority line")):
         i = _find_line(lines, zone, score)
         if i is None:
             continue
         tidy = tidy_fn(lines[i].text)
         if grammar(tidy):
-            if tidy != lines[i].text and len(tidy.split()) == len(lines[i].words):
-                for w, tok in zip(lines[i].words, tidy.split()):
-                    w.text = tok
+            if tidy != lines[i].text:
+                if len(tidy.split()) == len(lines[i].words):
+                    for w, tok in zip(lines[i].words, tidy.split()):
+                        w.text = tok
+                else:
+                    lines[i].words = [_merged_word(lines[i].words, tidy)]
             continue
         words = reread_zone(grey, lines[i], grammar, s, clock, tidy_fn)
         if words:

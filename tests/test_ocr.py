@@ -15,8 +15,8 @@ from rapidfuzz.distance import Levenshtein
 
 from extractors import images
 from extractors.layout import OcrWord, order_page
-from extractors.ocr import (PageRead, date_line_ok, number_line_ok, ocr_stage, read_page,
-                            reread_header_zones, _Clock, _settings, _tidy_number)
+from extractors.ocr import (authority_line_ok, date_line_ok, number_line_ok, ocr_stage,
+                            reread_header_zones, _authority_score, _Clock, _settings, _tidy_number)
 from extractors.sources import ingest
 from pipeline.doctor import FIX_COMMAND, check_ocr
 from pipeline.model import Document, Page, PipelineError
@@ -218,6 +218,9 @@ def test_grammars():
     assert not date_line_ok("Lai Châu, ngày 77 tháng 70 năm 2021")
     assert _tidy_number("Sô; 15 / CT-UBND") == "Số: 15/CT-UBND"
     assert _tidy_number("Số 58-CV/TU") == "Số 58-CV/TU"
+    assert authority_line_ok("T/M BAN THƯỜNG VỤ") and authority_line_ok("TM. ỦY BAN NHÂN DÂN")
+    assert not authority_line_ok("T1/M BAN THƯỜNG VỤ") and _authority_score("T1/M BAN THƯỜNG VỤ")
+    assert not _authority_score("PHÓ CHỦ TỊCH")
 
 
 def _w(text, left, top, width, line, block=1):
