@@ -82,10 +82,23 @@ def parse_place_date(text: str) -> Optional[dict]:
         return None
     place = collapse_spaces(m.group("place")).strip(" -*")
     place = re.sub(r"^(?:.*\b)?(?:phúc|NAM)\s+", "", place)  # motto remains on the same line
+    place = re.sub(r"^(?:\S*[/\d]\S*\s+|[A-ZĐ]+-[A-ZĐ]\S*\s+)+", "", place)  # a symbol on the same line
+    place = gazetteer_place(place)
     iso, invalid = iso_date(m.group("d"), m.group("m"), m.group("y"))
     return {"place": place, "issue_date": iso, "invalid": invalid,
             "printed": collapse_spaces(m.group(0)[m.start("d") - m.start() if m.group("d") else 0:]),
             "match": m}
+
+
+def gazetteer_place(place: str) -> str:
+    """A province name as the gazetteer spells it when only its accents differ ("Lại Châu")."""
+    from normalizers.agency_names import provinces
+    from normalizers.syllables import strip_accents
+    key = strip_accents(place).lower()
+    for name in provinces():
+        if strip_accents(name).lower() == key:
+            return name
+    return place
 
 
 @dataclass

@@ -27,9 +27,3 @@ def collapse_spaces(text: str) -> str:
 def match_key(text: str) -> str:
     """The form two names are compared in: NFC, one tone style, case-folded, spaces collapsed."""
     return collapse_spaces(clean_unicode(text or "")).casefold()
-
-
-def strip_diacritics(text: str) -> str:
-    decomposed = unicodedata.normalize("NFD", text)
-    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return bare.replace("đ", "d").replace("Đ", "D")

@@ -225,3 +225,8 @@ def test_children_of_a_body_heading_act_as_that_body():
     assert [(a.name, a.role) for a in tasks["1.a"].agencies] == \
         [("Các cơ quan đăng ký đầu tư (Sở Tài chính, Ban quản lý Khu Kinh tế tỉnh)", "lead")]
     assert [(a.name, a.role) for a in tasks["2"].agencies] == [("Sở Xây dựng", "lead")]
+
+
+def test_place_is_cleaned_of_symbols_and_spelled_as_the_gazetteer():
+    assert parse_place_date("Số: 15 /CT-UBND Lại Châu, ngày 13 tháng 10 năm 2021")["place"] == "Lai Châu"
+    assert parse_place_date("Thành phố Hồ Chí Minh, ngày 01 tháng 2 năm 2020")["place"] == "Thành phố Hồ Chí Minh"
