@@ -170,6 +170,7 @@ def _unique_counts(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def train_lm(corpus_dir: str | Path, out_dir: str | Path, *, min_syllable_count: int = 3,
              min_bigram_count: int = 2, min_trigram_count: int = 2,
              max_bytes_per_file: Optional[int] = None, weights: Optional[dict] = None,
+             min_foreign_count: int = 30,
              verbose: bool = True, **_ignored) -> dict:
     """Train the syllable trigram LM on ``corpus_dir``/*.txt and write it to ``out_dir``.
 
@@ -318,16 +319,26 @@ def train_lm(corpus_dir: str | Path, out_dir: str | Path, *, min_syllable_count:
     with open(out_dir / "words.tsv", "w", encoding="utf-8") as fh:
         for row in word_rows:
             fh.write("\t".join(map(str, row)) + "\n")
+    # frequent foreign (mostly English) words: a line made of them is not Vietnamese to restore
+    foreign: dict[str, int] = {}
+    for w, n in _tokenise_corpus.words.items():
+        lw = w.lower()
+        if lw.isascii() and len(lw) >= 2:
+            foreign[lw] = foreign.get(lw, 0) + n
+    foreign_rows = sorted(w for w, n in foreign.items() if n >= min_foreign_count and w not in syl_keys)
+    with open(out_dir / "foreign.txt", "w", encoding="utf-8") as fh:
+        fh.write("".join(w + "\n" for w in foreign_rows))
     with open(out_dir / "syllables.txt", "w", encoding="utf-8") as fh:
         for j, w in enumerate(new_syls):
             fh.write(f"{w}\t{int(uni[j + FIRST_ID])}\n")
     stats = {
         "tokens": int(len(s)), "syllables": V - FIRST_ID, "words": len(word_rows),
+        "foreign_words": len(foreign_rows),
         "bigrams": int(keep2.sum()), "trigrams": int(keep3.sum()),
         "bigram_types": int(len(k2)), "trigram_types": int(len(k3)),
         "discounts": [D1, float(D2), float(D3)],
         "bytes": sum(p.stat().st_size for p in (out_dir / "lm.npz", out_dir / "syllables.txt",
-                                                 out_dir / "words.tsv")),
+                                                 out_dir / "words.tsv", out_dir / "foreign.txt")),
         "seconds": round(time.time() - t_start, 1),
     }
     with open(out_dir / "lm_stats.json", "w", encoding="utf-8") as fh:
@@ -376,6 +387,8 @@ class SyllableLM:
         self.key2ids = {k: tuple(v) for k, v in by_key.items()}
         self.words: dict[str, str] = {}          # accent-free spelling -> word (HDND -> HĐND)
         self.known_words: set[str] = set()       # accented non-syllable words (đắk, hđnd)
+        fp = model_dir / "foreign.txt"
+        self.foreign: set[str] = set(fp.read_text(encoding="utf-8").split()) if fp.exists() else set()
         wp = model_dir / "words.tsv"
         if wp.exists():
             with open(wp, encoding="utf-8") as fh:
@@ -482,7 +495,7 @@ class Restorer:
         return self._classify(cores)[0]
 
     # token categories (cached per core string)
-    _EMPTY, _ACC_OK, _ACC_BAD, _KEY, _NONKEY, _UPPER, _JUNK, _NONWORD = range(8)
+    _EMPTY, _ACC_OK, _ACC_BAD, _KEY, _NONKEY, _UPPER, _JUNK, _NONWORD, _FOREIGN = range(9)
 
     def _info(self, c: str) -> tuple[int, bool]:
         """(category, is an all-capital word) of one core."""
@@ -503,6 +516,8 @@ class Restorer:
                     cat = self._ACC_OK
             elif lc in self.key2ids:
                 cat = self._KEY
+            elif lc in self.lm.foreign:
+                cat = self._FOREIGN
             elif not up:
                 cat = self._NONKEY
             else:
@@ -523,7 +538,7 @@ class Restorer:
 
     def _classify_infos(self, infos) -> tuple[str, int, int, int]:
         """(kind, number of suspicious tokens, number of words, number of all-capital words)."""
-        counts = [0] * 8
+        counts = [0] * 9
         n_up = 0
         for cat, up in infos:
             counts[cat] += 1
@@ -533,9 +548,12 @@ class Restorer:
         ascii_key = counts[self._KEY]
         ascii_nonkey = counts[self._NONKEY]
         junk = counts[self._JUNK]
-        n = acc + ascii_key + ascii_nonkey + counts[self._UPPER]
+        foreign = counts[self._FOREIGN]
+        n = acc + ascii_key + ascii_nonkey + counts[self._UPPER] + foreign
         if n == 0:
             return "other", 0, n, n_up
+        if foreign >= 0.4 * n and acc + junk <= 0.1 * n:
+            return "other", 0, n, n_up          # an English line: nothing to restore
         if acc == 0:
             if ascii_key == 0:
                 return "other", 0, n, n_up

@@ -309,7 +309,8 @@ class ConfusionModel:
             return [(sid if sid is not None else UNK, 0, None)]   # list labels: b), d), đ)
         if sid is not None:
             add(sid, 0.0, None)            # a real syllable: keeping it is free
-        elif lc.isalpha() and lc == core.lower() and not core.istitle() and not core.isupper():
+        elif (lc.isalpha() and not core.istitle() and not core.isupper()
+              and lc not in lm.foreign):
             add(UNK, self.KEEP_WORD_NATS, None)   # a lower-case non-word: most likely misread
         else:
             add(UNK, self.KEEP_NATS, None)
