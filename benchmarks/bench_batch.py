@@ -120,7 +120,7 @@ def _child(args_json: str) -> None:
     self_kb = _peak_rss_kb() or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"wall": wall, "report": {k: report[k] for k in
                       ("files", "counts", "processed", "pages", "pages_ocr", "docs_per_s",
-                       "pages_per_s", "executor", "seconds")},
+                       "pages_per_s", "executor", "seconds", "time_per_stage")},
                       "driver_rss_mb": self_kb / 1024, **rss}))
 
 
@@ -228,7 +228,13 @@ def bench_ocr(a, tmp: Path, out: dict) -> None:
                        stages=None if a.ocr_config == "full" else OCR_STAGES)
     run = run_child([str(folder)], cfg, workers, tmp)
     pipe_pps = run["report"]["pages"] / run["wall"] if run["wall"] else None
-    out["ocr"] = {"pages": len(images), "workers": workers, "stages": a.ocr_config, "bare_tesseract_pages_per_s": bare_pps,
+    stage_s = sum(run["report"]["time_per_stage"].values())
+    busy = stage_s / (run["wall"] * workers) if run["wall"] else None
+    ocr_vs_bare = run["report"]["time_per_stage"].get("ocr", 0.0) / (bare_s * workers)
+    out["ocr"] = {"pages": len(images), "workers": workers, "stages": a.ocr_config,
+                  "stage_seconds": run["report"]["time_per_stage"],
+                  "workers_busy_in_stages": busy,
+                  "ocr_stage_time_vs_bare_tesseract_time": ocr_vs_bare, "bare_tesseract_pages_per_s": bare_pps,
                   "directives_pages_per_s": pipe_pps,
                   "directives_pages_per_s_work_only": run["report"]["pages_per_s"],
                   "pages_ocr": run["report"]["pages_ocr"], "counts": run["report"]["counts"],
@@ -237,6 +243,9 @@ def bench_ocr(a, tmp: Path, out: dict) -> None:
           f"directives run {fmt(pipe_pps, 3)} pages/s (wall, incl. start-up) -> ratio "
           f"{fmt(out['ocr']['ratio'])} ({run['report']['pages_ocr']} pages OCR'd, "
           f"{run['report']['counts']})")
+    print(f"     the OCR stage spends {fmt(ocr_vs_bare)} x the time of bare tesseract per page "
+          f"(cleaning, zone and line re-reading); workers were busy in stages "
+          f"{fmt(100 * busy if busy else None, 0)}% of the run's wall time x processes")
 
 
 def bench_text_and_workers(a, tmp: Path, out: dict, only: set[str]) -> None:
