@@ -185,24 +185,46 @@ def read_page(img: Image.Image, tagged_dpi: Optional[float], settings: dict, pag
 
 # ------------------------------------------------------------------ zone re-reading
 
-def join_subject_lines(lines: list[Line]) -> list[Line]:
-    """A công văn's "V/v …" wraps over several short lines of the left header column; they
-    are one subject, so they become one line ("V/v … chống dịch Covid-19")."""
+def join_subject_lines(lines: list[Line], max_chars: int = 90) -> list[Line]:
+    """A công văn's "V/v …" wraps over several short lines of the narrow left header column.
+    They are one subject: its words are set again in lines of up to max_chars, broken only
+    where the next line plainly continues (it starts in lower case or the line ends in a
+    comma), as a typed letter has it.  A subject that fits stays on one line."""
     out: list[Line] = []
-    in_vv = False
+    block: list[Line] = []
+
+    def flush():
+        if not block:
+            return
+        words = [w for line in block for w in line.words]
+        cur: list[OcrWord] = []
+        for k, w in enumerate(words):
+            cur.append(w)
+            nxt = words[k + 1] if k + 1 < len(words) else None
+            if nxt is None:
+                break
+            length = len(" ".join(x.text for x in cur))
+            ok_break = nxt.text[:1].islower() or w.text.endswith(",")
+            if length + 1 + len(nxt.text) > max_chars and (ok_break or length > max_chars + 20):
+                out.append(Line(cur, "header_left"))
+                cur = []
+        if cur:
+            out.append(Line(cur, "header_left"))
+        block.clear()
+
     for line in lines:
-        if line.zone != "header_left":
-            in_vv = False
-            out.append(line)
-            continue
-        if in_vv and out:
+        if line.zone == "header_left" and block:
             h = statistics.median(w.height for w in line.words)
-            if line.box[1] - out[-1].box[3] < 0.9 * h:
-                out[-1] = Line(out[-1].words + line.words, line.zone)
+            if line.box[1] - block[-1].box[3] < 0.9 * h:
+                block.append(line)
                 continue
-            in_vv = False
-        in_vv = bool(re.match(r"^v\s*/\s*v\b", fold(line.text)))
+            flush()
+        if line.zone == "header_left" and re.match(r"^v\s*/\s*v\b", fold(line.text)):
+            block.append(line)
+            continue
+        flush()
         out.append(line)
+    flush()
     return out
 
 
@@ -295,8 +317,8 @@ def _tidy_number(text: str) -> str:
 
 def reread_zone(grey: Image.Image, line: Line, grammar, s: dict, clock: _Clock,
                 tidy=_tidy) -> Optional[list[OcrWord]]:
-    """Re-OCR one line's zone (upscaled, psm 7 then 6, main then alternative model);
-    the first reading that fits the grammar, with boxes in page coordinates."""
+    """Re-OCR one line's zone (upscaled; psm 7, else 6; main and alternative model): the
+    surest reading that fits the grammar, with boxes in page coordinates."""
     import pytesseract
     from pipeline.doctor import resolve_lang
     l, t, r, b = line.box
@@ -306,6 +328,7 @@ def reread_zone(grey: Image.Image, line: Line, grammar, s: dict, clock: _Clock,
     x0, y0 = max(0, l - pad), max(0, t - pad)
     langs = [resolve_lang(s["lang"]), resolve_lang(s["alt_lang"])]
     for psm in (7, 6):
+        fits: list[tuple[float, str, list[OcrWord]]] = []
         for lang in dict.fromkeys(langs):
             crop.format = "BMP"
             data = _tess(pytesseract.image_to_data, clock, crop, lang=lang,
@@ -313,25 +336,23 @@ def reread_zone(grey: Image.Image, line: Line, grammar, s: dict, clock: _Clock,
                          output_type=pytesseract.Output.DICT)
             words = [w for w in words_from_data(data) if w.conf >= 0]
             text = tidy(" ".join(w.text for w in words))
-            if not grammar(text):
-                continue
-            # boxes back to page pixels
-            for w in words:
-                w.left = int(x0 + (w.left - 20) / scale)
-                w.top = int(y0 + (w.top - 20) / scale)
-                w.width = int(w.width / scale)
-                w.height = int(w.height / scale)
-                w.block, w.par, w.line = line.words[0].block, line.words[0].par, line.words[0].line
-            tokens = text.split()
-            if len(tokens) == len(words):
-                for w, tok in zip(words, tokens):
-                    w.text = tok
-            else:   # _tidy joined tokens: one word spanning the zone
-                conf = min(w.conf for w in words)
-                words = [OcrWord(text, min(w.left for w in words), min(w.top for w in words),
-                                 max(w.right for w in words) - min(w.left for w in words),
-                                 max(w.bottom for w in words) - min(w.top for w in words), conf)]
+            if words and grammar(text):
+                fits.append((_mean_conf(words) or 0.0, text, words))
+        if not fits:
+            continue
+        _, text, words = max(fits, key=lambda f: f[0])     # the surer of the fitting readings
+        for w in words:   # boxes back to page pixels
+            w.left = int(x0 + (w.left - 20) / scale)
+            w.top = int(y0 + (w.top - 20) / scale)
+            w.width = max(1, int(w.width / scale))
+            w.height = max(1, int(w.height / scale))
+            w.block, w.par, w.line = line.words[0].block, line.words[0].par, line.words[0].line
+        tokens = text.split()
+        if len(tokens) == len(words):
+            for w, tok in zip(words, tokens):
+                w.text = tok
             return words
+        return [_merged_word(words, text)]   # tidy joined tokens: one word spanning the zone
     return None
 
 

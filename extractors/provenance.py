@@ -86,6 +86,16 @@ def find(ix: _Index, needle: str, start: int = 0, min_score: float = MIN_SCORE) 
     return _hit(ix, start + al.dest_start, start + al.dest_end, al.score)
 
 
+def find_last(ix: _Index, needle: str, min_score: float = MIN_SCORE) -> Optional[Hit]:
+    """The last good occurrence (a signer's name also appears in the Nơi nhận list above)."""
+    best, start = None, 0
+    while True:
+        hit = find(ix, needle, start=start, min_score=min_score)
+        if hit is None or (best is not None and hit.score < best.score - 3):
+            return best
+        best, start = hit, hit.end
+
+
 def _line_hit(ix: _Index, pattern: re.Pattern) -> Optional[Hit]:
     """The first whole line whose folded text matches pattern."""
     bounds = ix.line_starts + [(len(ix.text) + 1, -1)]
@@ -115,11 +125,11 @@ def locate_fields(doc: Document, settings: dict) -> Document:
         return doc   # text sources: nothing was read from an image
     first, last = indexes[0], indexes[-1]
 
-    def search(needle: Optional[str], order: list[_Index]) -> Optional[Hit]:
+    def search(needle: Optional[str], order: list[_Index], last: bool = False) -> Optional[Hit]:
         if not needle:
             return None
         for ix in order:
-            hit = find(ix, needle[:120])
+            hit = find_last(ix, needle[:120]) if last else find(ix, needle[:120])
             if hit:
                 return hit
         return None
@@ -146,7 +156,7 @@ def locate_fields(doc: Document, settings: dict) -> Document:
         _record(doc, "place", hit, review_conf)
     if doc.signer and doc.signer.name:
         # the key the review page shows the signer under; the box is the name's
-        _record(doc, "signer", search(doc.signer.name, list(reversed(indexes))), review_conf)
+        _record(doc, "signer", search(doc.signer.name, list(reversed(indexes)), last=True), review_conf)
     _locate_tasks(doc, indexes, review_conf)
     return doc
 
