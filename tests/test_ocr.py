@@ -278,3 +278,24 @@ def test_scanmaker_cli(tmp_path):
     stem = written[0]["stem"]
     for suffix in ("_clean.pdf", "_clean.tif", "_scan.pdf", "_scan.tif", "_scan_p1.png", ".truth.txt"):
         assert (tmp_path / f"{stem}{suffix}").exists()
+
+
+def test_vv_subject_reset_in_typed_lines():
+    from extractors.layout import Line
+    from extractors.ocr import join_subject_lines
+
+    def line(text, top, zone="header_left"):
+        ws, x = [], 400
+        for tok in text.split():
+            ws.append(OcrWord(tok, x, top, 20 * len(tok), 45, 95.0))
+            x += 20 * len(tok) + 15
+        return Line(ws, zone)
+
+    lines = [line("Số: /UBND-VX", 440), line("V/v thực hiện kết luận, chỉ", 510),
+             line("đạo của Thủ tướng Chính phủ,", 565), line("Phó Thủ tướng Chính phủ về", 620),
+             line("phòng, chống dịch Covid-19", 675), line("CỘNG HÒA", 230, "header_right")]
+    out = [l.text for l in join_subject_lines(lines)]
+    assert out == ["Số: /UBND-VX",
+                   "V/v thực hiện kết luận, chỉ đạo của Thủ tướng Chính phủ, Phó Thủ tướng Chính phủ về phòng,",
+                   "chống dịch Covid-19", "CỘNG HÒA"]
+    assert all(len(t) <= 90 for t in out)

@@ -118,3 +118,12 @@ def test_on_real_ocr(tmp_path):
     assert doc.provenance["number_symbol"]["box"][0] < page.width / 2
     assert doc.provenance["signer"]["box"][0] > page.width / 2
     assert doc.provenance["signer"]["box"][1] > doc.provenance["number_symbol"]["box"][3]
+
+
+def test_signer_found_in_signature_not_in_distribution():
+    doc = _doc()
+    doc.pages[1] = _page(2, ["Nơi nhận:", "- PCN Tống Thanh Hải;", "- Lưu: VT.", "PHÓ CHỦ TỊCH",
+                             "Tống Thanh Hải"])
+    doc = locate_fields(doc, {})
+    assert doc.provenance["signer"]["page"] == 2
+    assert doc.provenance["signer"]["box"][1] == 100 + 70 * 4
