@@ -205,9 +205,9 @@ def _run(paths, out: Path, config: Config, workers, scheduler, force, retry_fail
     stale: set[str] = set()
     current: set[str] = set()
     for item in items:
-        if item.duplicate_of is not None or item.sha256 is None:
+        if item.sha256 is None:
             continue
-        doc = item.result.document if item.result else None
+        doc = (first_of[item.sha256] if item.duplicate_of else item).result.document
         if doc is not None:
             current.add(doc["doc_id"])
         old = manifest.set_source(item.path, doc["doc_id"] if doc else "")
