@@ -182,6 +182,7 @@ def _run(paths, out: Path, config: Config, workers, scheduler, force, retry_fail
                     item.result = result
                     bar.update(result.pages, failed=result.status == "failed")
                 worker_crashes = executor.crashes
+                executor_info["document_timeouts"] = executor.timeouts
     except BaseException:
         manifest.close()       # what finished is committed; a re-run resumes from there
         raise

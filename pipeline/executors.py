@@ -11,6 +11,9 @@ writes the outputs and the manifest; executors never touch the output folder.
   killed by a segfault or the OOM killer breaks the pool (BrokenProcessPool): the pool is
   restarted, the documents that were in flight are run again one at a time in a fresh
   one-worker pool, and the one that kills its worker again ends ``failed/worker_crashed``.
+  A document still running after ``executor.document_timeout_s`` (default 1800 s; null: no
+  limit) ends ``failed/document_timeout``: the pool is killed and restarted and the other
+  documents in flight are run again.
 - ``DaskExecutor``: ``distributed.Client`` on ``--scheduler tcp://host:8786`` (workers must
   see the same paths: a shared file system), or a ``LocalCluster`` when ``executor.kind`` is
   ``dask`` with no scheduler.  A task whose worker dies more often than the scheduler's
@@ -25,8 +28,10 @@ import importlib
 import multiprocessing
 import os
 import sys
+import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import TimeoutError as FuturesTimeout
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Iterable, Iterator, Optional
@@ -36,6 +41,7 @@ from pipeline.runner import FileResult, process_file
 
 Task = tuple[str, str]          # (path, root)
 DEFAULT_RECYCLE_AFTER = 50
+DEFAULT_DOCUMENT_TIMEOUT_S = 1800    # a document that takes longer holds a worker: stop it
 
 
 # ------------------------------------------------------------------ the task function
@@ -71,6 +77,12 @@ def crashed(task: Task, message: str) -> FileResult:
                       message=message)
 
 
+def timed_out(task: Task, seconds: float) -> FileResult:
+    return FileResult(source=source_of(*task), status="failed", reason="document_timeout",
+                      message=f"reading this file took longer than {seconds:g} s "
+                              "(executor.document_timeout_s); its worker was stopped")
+
+
 # ------------------------------------------------------------------ executors
 
 class Executor:
@@ -80,6 +92,7 @@ class Executor:
         self.config = config
         self.workers = workers
         self.crashes = 0
+        self.timeouts = 0
 
     def describe(self) -> dict:
         return {"kind": self.kind, "workers": self.workers}
@@ -136,6 +149,8 @@ class LocalPoolExecutor(Executor):
         self.recycle_after = recycle_after or int(config.executor.get("recycle_after")
                                                   or DEFAULT_RECYCLE_AFTER)
         self.omp = int(config.executor.get("omp_thread_limit") or 1)
+        timeout = config.executor.get("document_timeout_s", DEFAULT_DOCUMENT_TIMEOUT_S)
+        self.timeout = float(timeout) if timeout else None
         method = config.executor.get("start_method") or "forkserver"
         self._ctx = multiprocessing.get_context(method)
         if method == "forkserver":
@@ -143,7 +158,8 @@ class LocalPoolExecutor(Executor):
         self._pool: Optional[ProcessPoolExecutor] = None
 
     def describe(self) -> dict:
-        return {"kind": self.kind, "workers": self.workers, "recycle_after": self.recycle_after}
+        return {"kind": self.kind, "workers": self.workers, "recycle_after": self.recycle_after,
+                "document_timeout_s": self.timeout}
 
     def _new_pool(self, workers: int) -> ProcessPoolExecutor:
         kwargs = dict(max_workers=workers, mp_context=self._ctx,
@@ -154,10 +170,13 @@ class LocalPoolExecutor(Executor):
 
     def run(self, tasks: list[Task]) -> Iterator[tuple[int, FileResult]]:
         pending = deque(range(len(tasks)))
-        window = max(2, 2 * self.workers)
+        # no more documents in flight than workers: a submitted document is a running one,
+        # so that its time limit counts from when it started
+        window = self.workers
         suspects: list[int] = []
         self._pool = self._new_pool(self.workers)
         in_flight: dict = {}
+        started_at: dict = {}
         restarts_without_progress = 0
         try:
             while pending or in_flight:
@@ -169,6 +188,7 @@ class LocalPoolExecutor(Executor):
                         pending.appendleft(i)
                         break
                     in_flight[fut] = i
+                    started_at[fut] = time.monotonic()
                 if not in_flight:       # the pool broke before anything was submitted
                     restarts_without_progress += 1
                     if restarts_without_progress > 3:
@@ -176,10 +196,27 @@ class LocalPoolExecutor(Executor):
                     self._restart()
                     continue
                 restarts_without_progress = 0
-                done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
+                done, _ = wait(list(in_flight), timeout=self._wait_time(started_at),
+                               return_when=FIRST_COMPLETED)
+                if not done:
+                    # a document over its time limit: kill the pool, report it, redo the others
+                    now = time.monotonic()
+                    late = [f for f in in_flight if now - started_at[f] > self.timeout]
+                    for fut in late:
+                        i = in_flight.pop(fut)
+                        yield i, timed_out(tasks[i], self.timeout)
+                    innocent = sorted(in_flight.values())
+                    in_flight.clear()
+                    started_at.clear()
+                    self.timeouts += len(late)
+                    self._kill_pool()
+                    self._pool = self._new_pool(self.workers)
+                    pending.extendleft(reversed(innocent))
+                    continue
                 broken = False
                 for fut in done:
                     i = in_flight.pop(fut)
+                    started_at.pop(fut, None)
                     try:
                         yield i, fut.result()
                     except BrokenProcessPool:
@@ -199,6 +236,7 @@ class LocalPoolExecutor(Executor):
                         else:
                             yield i, result
                     in_flight.clear()
+                    started_at.clear()
                     self.crashes += 1
                     self._restart()
                     # run the suspects alone so that only the culprit is marked crashed
@@ -208,6 +246,26 @@ class LocalPoolExecutor(Executor):
         finally:
             self.close()
 
+    def _wait_time(self, started_at: dict) -> Optional[float]:
+        if not self.timeout or not started_at:
+            return None
+        first_deadline = min(started_at.values()) + self.timeout
+        return max(0.05, first_deadline - time.monotonic() + 0.01)
+
+    def _kill_pool(self, pool: Optional[ProcessPoolExecutor] = None) -> None:
+        """Stop a pool whose worker is stuck: kill its processes, then shut it down."""
+        pool = pool or self._pool
+        if pool is None:
+            return
+        for proc in list(getattr(pool, "_processes", {}).values()):
+            try:
+                proc.kill()
+            except Exception:
+                pass
+        pool.shutdown(wait=True, cancel_futures=True)
+        if pool is self._pool:
+            self._pool = None
+
     def _restart(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
@@ -216,10 +274,14 @@ class LocalPoolExecutor(Executor):
     def _run_alone(self, task: Task) -> FileResult:
         pool = self._new_pool(1)
         try:
-            return pool.submit(run_document, *task, self.config).result()
+            return pool.submit(run_document, *task, self.config).result(timeout=self.timeout or None)
         except BrokenProcessPool:
             return crashed(task, "the worker process died while reading this file "
                                  "(segmentation fault or out of memory)")
+        except FuturesTimeout:
+            self.timeouts += 1
+            self._kill_pool(pool)
+            return timed_out(task, self.timeout)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 

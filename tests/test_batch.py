@@ -47,6 +47,8 @@ def _fake_duties(doc, settings):
 
 @stage("test_sleep")
 def _sleep(doc, settings):
+    if settings.get("only") and settings["only"] not in Path(doc.source).name:
+        return doc
     time.sleep(float(settings.get("seconds", 0.2)))
     return doc
 
@@ -253,6 +255,25 @@ def test_worker_crash_marks_only_that_file(tmp_path):
     assert got["will_crash.txt"]["reason"] == "worker_crashed"
     assert all(got[f"d{i}.txt"]["status"] in {"ok", "partial"} for i in range(4))
     assert report["executor"]["worker_crashes"] >= 1
+
+
+def test_document_over_time_limit_is_stopped(tmp_path):
+    from pipeline.batch import run_paths
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i, src in enumerate(DOCS[:3]):
+        shutil.copy(src, folder / f"d{i}.txt")
+    shutil.copy(DOCS[4], folder / "slow.txt")
+    cfg = load_config(write_config(
+        tmp_path, executor={"kind": "local", "document_timeout_s": 3},
+        extra_stages=[{"name": "test_sleep", "settings": {"seconds": 120, "only": "slow"}}]))
+    started = time.monotonic()
+    report = run_paths([str(folder)], tmp_path / "out", cfg, workers=2, progress=False)
+    assert time.monotonic() - started < 60
+    got = {f["source"]: f for f in report["files_detail"]}
+    assert got["slow.txt"]["status"] == "failed" and got["slow.txt"]["reason"] == "document_timeout"
+    assert all(got[f"d{i}.txt"]["status"] in {"ok", "partial"} for i in range(3))
+    assert report["executor"]["document_timeouts"] == 1
 
 
 def test_recycled_workers_do_not_hang(tmp_path):
