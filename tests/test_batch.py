@@ -257,6 +257,23 @@ def test_worker_crash_marks_only_that_file(tmp_path):
     assert report["executor"]["worker_crashes"] >= 1
 
 
+def test_worker_crash_on_dask_marks_only_that_file(tmp_path):
+    import dask
+    from pipeline.batch import run_paths
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i, src in enumerate(DOCS[:2]):
+        shutil.copy(src, folder / f"d{i}.txt")
+    shutil.copy(DOCS[5], folder / "will_crash.txt")
+    cfg = load_config(write_config(tmp_path, executor={"kind": "dask", "workers": 1, "processes": True},
+                                   extra_stages=[{"name": "test_crash"}]))
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        report = run_paths([str(folder)], tmp_path / "out", cfg, progress=False)
+    got = {f["source"]: f for f in report["files_detail"]}
+    assert got["will_crash.txt"]["reason"] == "worker_crashed", got["will_crash.txt"]
+    assert all(got[f"d{i}.txt"]["status"] in {"ok", "partial"} for i in range(2))
+
+
 def test_document_over_time_limit_is_stopped(tmp_path):
     from pipeline.batch import run_paths
     folder = tmp_path / "in"
