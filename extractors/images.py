@@ -45,7 +45,15 @@ def _check_size(w: int, h: int, settings: dict, what: str) -> None:
 
 def load_image_frames(path: str | Path, settings: dict) -> Iterator[Frame]:
     """Every frame of an image file (multi-page TIFF gives several), size-checked before decoding."""
+    previous = Image.MAX_IMAGE_PIXELS
     Image.MAX_IMAGE_PIXELS = _max_pixels(settings)
+    try:
+        yield from _frames(path, settings)
+    finally:
+        Image.MAX_IMAGE_PIXELS = previous
+
+
+def _frames(path: str | Path, settings: dict) -> Iterator[Frame]:
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
@@ -116,7 +124,7 @@ def remove_colour_ink(img: Image.Image, red: bool = True, blue: bool = True) -> 
     the red channel while black text stays dark, so a seal over a signature name fades out
     without eating the letters it covers (blue ink likewise with the blue channel).
     """
-    if img.mode not in ("RGB", "RGBA", "P", "CMYK"):
+    if img.mode not in ("RGB", "RGBA", "P", "CMYK", "LA", "PA"):
         return to_grey(img)
     arr = np.asarray(img.convert("RGB")).astype(np.int16)
     r, g, b = arr[..., 0], arr[..., 1], arr[..., 2]
@@ -143,6 +151,10 @@ def remove_colour_ink(img: Image.Image, red: bool = True, blue: bool = True) -> 
 
 
 def to_grey(img: Image.Image) -> Image.Image:
+    if img.mode.startswith("I") or img.mode == "F":     # 16-bit or float grey: scale to 8 bits
+        arr = np.asarray(img).astype(np.float64)
+        top = 65535.0 if img.mode.startswith("I;16") or arr.max() > 255 else 255.0
+        return Image.fromarray(np.clip(arr * 255.0 / top, 0, 255).astype(np.uint8), "L")
     if img.mode in ("1", "P", "LA", "RGBA", "I;16", "I", "F", "CMYK"):
         img = img.convert("RGB")
     return img.convert("L") if img.mode != "L" else img
@@ -175,7 +187,7 @@ def ink_fraction(grey: Image.Image) -> float:
     return float((arr < 150).mean())
 
 
-def is_blank(grey: Image.Image, threshold: float = 0.0015) -> bool:
+def is_blank(grey: Image.Image, threshold: float = 0.0003) -> bool:
     return ink_fraction(grey) < threshold
 
 

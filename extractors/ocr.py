@@ -30,7 +30,7 @@ DEFAULTS = {
     "review_conf": 60,
     "psm": 3,
     "upsample_below_dpi": 250,
-    "blank_ink": 0.0015,
+    "blank_ink": 0.0003,      # below this share of ink a page is blank; above, OCR decides
     "max_skew": 3.0,
     "reread_zones": True,
     "reread_columns": True,
