@@ -173,7 +173,7 @@ def intro_addressees(doc: Document) -> list[str]:
     if not m:
         return []
     tokens, mentions = find_agencies(intro[m.end():])
-    if not mentions or mentions[0].start > 1:
+    if not mentions or mentions[0].start > 0:     # "Xét đề nghị của Bộ trưởng …" asks nobody
         return []
     return [x.name for x in _group(mentions, tokens, 0)]
 
