@@ -314,7 +314,8 @@ def train_lm(corpus_dir: str | Path, out_dir: str | Path, *, min_syllable_count:
         for f in sorted(forms):
             if f == k or forms[f] < 20 or not all(ch in VI_ALPHABET for ch in f):
                 continue
-            restore = int(f == best and forms[f] >= 0.9 * tot and k not in syl_keys)
+            restore = int(f == best and forms[f] >= 0.5 * tot and forms.get(k, 0) <= 0.1 * tot
+                          and k not in syl_keys)
             word_rows.append((k, f, forms[f], restore))
     with open(out_dir / "words.tsv", "w", encoding="utf-8") as fh:
         for row in word_rows:
@@ -430,6 +431,7 @@ class Restoration:
 # chunk = lead punctuation + core + trail punctuation
 _CHUNK_RE = re.compile(r"\S+")
 _LETTER_RE = re.compile(r"[^\W\d_]")
+_LABEL_RE = re.compile(r"\s*([a-zđ])\)")
 _MIXED_RE = re.compile(r"[^\W_]*\d[^\W_]*")                       # letters and digits
 _JUNK_RE = re.compile(r"[\d¢€©®§£¥|$¬°™@&#]")
 _PLAIN_JUNK_RE = re.compile(r"[^\W_]*[¢€©®§£¥|$¬°™@&#]?[^\W_]*")   # letters/digits + at most one glyph
@@ -516,7 +518,7 @@ class Restorer:
                     cat = self._ACC_OK
             elif lc in self.key2ids:
                 cat = self._KEY
-            elif lc in self.lm.foreign:
+            elif not up and lc in self.lm.foreign:
                 cat = self._FOREIGN
             elif not up:
                 cat = self._NONKEY
@@ -906,6 +908,18 @@ class Restorer:
                 if ce > b:
                     push_punct(_punct_kind(line[b:ce]))
         flush()
+
+        # list labels: the "d)" that follows a "d)" was an "đ)" (a, b, c, d, đ, e, …)
+        prev_label = None
+        for ln, line in enumerate(lines):
+            m = _LABEL_RE.match(line)
+            if not m:
+                continue
+            lab = m.group(1)
+            if lab == "d" and prev_label == "d" and kinds[ln] in ("no_diacritics", "noisy"):
+                replacements.setdefault(ln, {})[m.start(1)] = (m.end(1), "đ", 0.9)
+                lab = "đ"
+            prev_label = lab
 
         out_lines = []
         changes: list[TokenChange] = []
