@@ -63,6 +63,8 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--keep", help="write the renders and page texts here")
     ap.add_argument("--verbose", "-v", action="store_true", help="print the differing lines")
+    ap.add_argument("--harsh", action="store_true",
+                    help="degrade harder: ±3°, blur 1.2, noise 18, JPEG 40, 150 dpi")
     args = ap.parse_args(argv)
     os.environ["OMP_THREAD_LIMIT"] = "1"
     out_dir = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="ocr_cer_"))
@@ -75,12 +77,14 @@ def main(argv=None) -> int:
         letter = scanmaker.load_letter(src)
         clean = scanmaker.render(letter, max_body=args.max_body)
         dirty = scanmaker.render(letter, seal=True, max_body=args.max_body)
+        harsh = dict(rotate=3.0, blur=1.2, noise=18.0, jpeg=40, out_dpi=150) if args.harsh else {}
         degraded = scanmaker.degrade(dirty.pages, seed=args.seed + n,
-                                     upside_down=1 if len(dirty.pages) > 1 else None)
+                                     upside_down=1 if len(dirty.pages) > 1 else None, **harsh)
         stem = src.stem[:24]
         row = {}
         started = time.perf_counter()
-        for kind, pages, dpi in (("clean", clean.pages, 300), ("degraded", degraded, 200)):
+        for kind, pages, dpi in (("clean", clean.pages, 300),
+                                 ("degraded", degraded, 150 if args.harsh else 200)):
             path = write(pages, out_dir / f"{stem}_{kind}", args.format, dpi)
             doc = read_file(path, settings)
             text = "\n".join(p.text for p in doc.pages)

@@ -368,7 +368,7 @@ def _authority_score(text: str) -> int:
     first = fold(text).split()[:1]
     if not first:
         return 0
-    return 1 if re.fullmatch(r"[t1il|]{1,2}[/.]?[mn]\.?|k[/.]?[t1l]\.?|[t1l][/.]?[l1i]\.?|tuq\.?", first[0]) \
+    return 1 if re.fullmatch(r"[t1il|]{1,2}[/.]?[mn]\.?|k[/.]?[t1li]\.?|[t1l][/.]?[l1i]\.?|tuq\.?", first[0]) \
         and len(text.split()) >= 2 else 0
 
 
