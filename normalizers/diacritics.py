@@ -22,6 +22,7 @@ import os
 import re
 import sys
 import time
+import unicodedata
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -794,6 +795,10 @@ class Restorer:
 
     # ------------------------------------------------------------------ main
     def restore(self, text: str) -> Restoration:
+        """Restore ``text``; see :class:`Restoration`.  Input is read as NFC."""
+        original = text
+        if not unicodedata.is_normalized("NFC", text):
+            text = unicodedata.normalize("NFC", text)
         lines = text.split("\n")
         kinds: list[str] = []
         noises: list[int] = []
@@ -941,7 +946,7 @@ class Restorer:
             out_lines.append(line)
             offset += len(line) + 1
         new_text = "\n".join(out_lines)
-        return Restoration(text=new_text, original=text, changed=new_text != text,
+        return Restoration(text=new_text, original=original, changed=new_text != original,
                            tokens=changes, line_kinds=kinds)
 
 

@@ -139,3 +139,18 @@ def test_model_size():
     from pipeline.resources import data_path
     total = sum(p.stat().st_size for p in data_path("lm").iterdir() if p.is_file())
     assert total <= 40 * 1024 * 1024
+
+
+def test_crlf_nfd_and_edge_inputs(r):
+    out = r.restore("Uy ban nhan dan\r\nChu tich\r\n")
+    assert out.text == "Ủy ban nhân dân\r\nChủ tịch\r\n"
+    nfd = unicodedata.normalize("NFD", "Ủy ban nhân dân tỉnh Lai Châu")
+    assert r.restore(nfd).text == "Ủy ban nhân dân tỉnh Lai Châu"
+    assert r.restore("").text == ""
+    assert r.restore("numbers at the six-digit tariff line, value and volume of goods").changed is False
+
+
+def test_list_label_d_stroke(r):
+    src = "Cac dieu kien:\na) Mot\nb) Hai\nc) Ba\nd) Bon\nd) Nam\ne) Sau"
+    out = r.restore(src).text.split("\n")
+    assert out[4].startswith("d)") and out[5].startswith("đ)")
