@@ -299,3 +299,13 @@ def test_vv_subject_reset_in_typed_lines():
                    "V/v thực hiện kết luận, chỉ đạo của Thủ tướng Chính phủ, Phó Thủ tướng Chính phủ về phòng,",
                    "chống dịch Covid-19", "CỘNG HÒA"]
     assert all(len(t) <= 90 for t in out)
+
+
+def test_jpeg_turned_sideways(rendered, tmp_path):
+    """A JPEG photo of the page lying on its side (with a DPI tag) is turned upright by OSD."""
+    path = tmp_path / "side.jpg"
+    rendered.pages[0].rotate(90, expand=True).save(path, "JPEG", quality=85, dpi=(300, 300))
+    doc = ocr_stage(_doc(path), {})
+    assert len(doc.pages) == 1 and doc.pages[0].width < doc.pages[0].height
+    assert any(w.code == "page_rotated" for w in doc.warnings)
+    assert cer(rendered.truth, doc.pages[0].text) <= 0.01
