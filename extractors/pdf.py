@@ -33,6 +33,10 @@ def read_pdf_pages(path: Path, settings: dict) -> list[Page]:
     except PDFPasswordIncorrect as exc:
         raise PipelineError("encrypted_pdf", "the PDF is encrypted and the empty password does not open it") from exc
     except Exception as exc:
+        # pdfplumber wraps the password error: PdfminerException(PDFPasswordIncorrect())
+        if any(isinstance(e, PDFPasswordIncorrect) for e in (*exc.args, exc.__cause__, exc.__context__)):
+            raise PipelineError("encrypted_pdf",
+                                "the PDF is encrypted and the empty password does not open it") from exc
         raise PipelineError("corrupt_pdf", f"cannot open PDF: {type(exc).__name__}: {exc}") from exc
     pages: list[Page] = []
     with pdf:

@@ -56,7 +56,8 @@ def looks_legacy_vietnamese(text: str) -> bool:
     letters = sum(ch.isalpha() for ch in sample)
     if letters < 40:
         return False
-    real_vn = sum(1 for ch in sample if "\u1ea0" <= ch <= "\u1ef9" or ch in "ăâđêôơưĂÂĐÊÔƠƯ")
+    # â, ê, ô are TCVN3 bytes too (for ấ, ờ, ố): only letters TCVN3 cannot produce count as Unicode
+    real_vn = sum(1 for ch in sample if "\u1ea0" <= ch <= "\u1ef9" or ch in "ăđơưĂĐƠƯ")
     legacy = sum(1 for ch in sample if ch in _TCVN3_MARKERS)
     vni = len(_VNI_PATTERN.findall(sample))
     return real_vn < 0.05 * letters and (legacy + vni) > 0.03 * letters

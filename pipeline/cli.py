@@ -24,11 +24,15 @@ def run(paths: List[Path] = typer.Argument(..., help="files or folders (walked r
     from pipeline.batch import run_paths
     from pipeline.config import load_config
     cfg = load_config(config)
-    report = run_paths([str(p) for p in paths], out, cfg, workers=workers, scheduler=scheduler,
-                       force=force, retry_failed=retry_failed)
+    try:
+        report = run_paths([str(p) for p in paths], out, cfg, workers=workers, scheduler=scheduler,
+                           force=force, retry_failed=retry_failed)
+    except RuntimeError as exc:       # another run holds the output folder's lock
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2)
     counts = report["counts"]
     typer.echo(f"{report['files']} files: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
-               + f"; {report['duties']} duties -> {out}")
+               + f" ({report.get('skipped', 0)} done before); {report['duties']} duties -> {out}")
     for f in report["files_detail"]:
         if f["status"] == "failed":
             typer.echo(f"  failed {f['source']}: [{f['reason']}] {f['message']}", err=True)

@@ -322,14 +322,16 @@ class DaskExecutor(Executor):
         from distributed.scheduler import KilledWorker
         if not tasks:
             return
-        [config_future] = self.client.scatter([self.config], broadcast=True)
+        # the config travels with each task (it is small): a scattered copy dies with its worker
         window = max(4, 4 * self.workers)
         pending = deque(range(len(tasks)))
         index = {}
+        retried: set[int] = set()
 
         def submit(i: int):
-            fut = self.client.submit(run_document, tasks[i][0], tasks[i][1], config_future,
-                                     pure=False, key=f"directives-doc-{i}-{os.getpid()}-{id(self)}")
+            attempt = 2 if i in retried else 1
+            fut = self.client.submit(run_document, tasks[i][0], tasks[i][1], self.config, pure=False,
+                                     key=f"directives-doc-{i}-{attempt}-{os.getpid()}-{id(self)}")
             index[fut.key] = i
             return fut
 
@@ -340,6 +342,13 @@ class DaskExecutor(Executor):
             try:
                 result = fut.result()
             except KilledWorker as exc:
+                if i not in retried:
+                    # files queued on the dead worker are suspects too: each gets one more try,
+                    # and only the one that kills a worker again is reported
+                    retried.add(i)
+                    fut.release()
+                    completed.add(submit(i))
+                    continue
                 self.crashes += 1
                 result = crashed(tasks[i], f"the Dask worker died while reading this file: {exc}")
             except Exception as exc:

@@ -141,20 +141,15 @@ def make_mixed(folder: Path) -> dict:
     return expected
 
 
-def check_statuses(report: dict, expected: dict) -> list[str]:
+def check_statuses(report: dict, expected: dict) -> None:
     got = {f["source"]: f for f in report["files_detail"]}
     assert set(got) == set(expected), sorted(set(got) ^ set(expected))
-    pending = []
     for source, (statuses, reason) in expected.items():
         f = got[source]
-        if source == "bad/encrypted.pdf" and f["reason"] == "corrupt_pdf":
-            pending.append(source)   # extractors/pdf.py: pdfplumber wraps PDFPasswordIncorrect
-            continue
         assert f["status"] in statuses, (source, f)
         if reason:
             assert f["reason"] == reason, (source, f)
     assert report["counts"].get("failed", 0) == sum(1 for s, _ in expected.values() if s == {"failed"})
-    return pending
 
 
 def snapshot(out: Path, with_times: bool = False) -> dict:
@@ -179,7 +174,7 @@ def test_mixed_folder_local_pool_then_noop_rerun(tmp_path):
     cfg = load_config(write_config(tmp_path))
     out = tmp_path / "out"
     report = run_paths([str(tmp_path / "in")], out, cfg, workers=2, progress=False)
-    pending = check_statuses(report, expected)
+    check_statuses(report, expected)
     assert report["executor"]["kind"] == "local" and report["executor"]["workers"] == 2
     assert report["processed"] == len(expected) and report["skipped"] == 0
     assert report["duties"] > 0 and report["review_queue"]["duties_needs_review"] > 0
@@ -207,8 +202,6 @@ def test_mixed_folder_local_pool_then_noop_rerun(tmp_path):
     forced = run_paths([str(tmp_path / "in")], out, cfg, workers=1, force=True, progress=False)
     assert forced["processed"] == len(expected)
     assert snapshot(out) == snapshot(out)  # readable
-    if pending:
-        pytest.xfail(f"encrypted PDF reported as corrupt_pdf: {pending}")
 
 
 def test_mixed_folder_on_dask_scheduler(tmp_path):
