@@ -104,6 +104,12 @@ def fold(text: str) -> str:
     return "".join(ch for ch in text if not unicodedata.combining(ch))
 
 
+# characters Tesseract's Vietnamese model emits that Vietnamese never uses, and the letter
+# they stand for (Icelandic eth for Đ, inverted ! for i, © in "(b/©)")
+_CONFUSABLES = str.maketrans({"Ð": "Đ", "ð": "đ", "¡": "i", "©": "c", "ï": "i", "ƒ": "f",
+                              "ı": "i", "Ƒ": "F"})
+
+
 def words_from_data(data: dict, min_conf: float = 0.0) -> list[OcrWord]:
     """Word entries of pytesseract.image_to_data(output_type=DICT)."""
     words = []
@@ -117,7 +123,8 @@ def words_from_data(data: dict, min_conf: float = 0.0) -> list[OcrWord]:
             conf = -1.0
         if conf < min_conf:
             continue
-        words.append(OcrWord(unicodedata.normalize("NFC", text), int(data["left"][i]),
+        text = unicodedata.normalize("NFC", text).translate(_CONFUSABLES)
+        words.append(OcrWord(text, int(data["left"][i]),
                              int(data["top"][i]), int(data["width"][i]), int(data["height"][i]),
                              conf, int(data["block_num"][i]), int(data["par_num"][i]),
                              int(data["line_num"][i])))
