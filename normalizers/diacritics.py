@@ -478,7 +478,8 @@ class Restorer:
         self._chunk_cache: dict[str, tuple] = {}
         self._cand_cache: dict[tuple, tuple] = {}
         self._case_cache: dict[tuple, str] = {}
-        self._bicache: dict[tuple, list] = {}
+        self._bicache: dict[str, dict] = {}
+        self._nrows = 0
         self._cand_keys: dict[int, tuple] = {}
         self._key_cands: dict[str, list] = {}
 
@@ -605,19 +606,25 @@ class Restorer:
         backs = []
         rowcache = self._rowcache
         bicache = self._bicache
-        if len(rowcache) > 1_500_000:
+        if len(rowcache) > 20_000 or self._nrows > 1_000_000:   # bound the caches
             rowcache.clear()
-        if len(bicache) > 500_000:
             bicache.clear()
+            self._nrows = 0
         prune = self.prune
         for ids, chans, kstr in lattice:
             n = len(ids)
             rng = range(n)
             entries = []
+            rows_k = rowcache.get(kstr)
+            if rows_k is None:
+                rows_k = rowcache[kstr] = {}
+                bis_k = bicache[kstr] = {}
+            else:
+                bis_k = bicache[kstr]
             if len(costs) == 1:
                 # one state (the beam often collapses): no grouping, no merging
                 uv = us[0] * V + vs[0]
-                rowc = rowcache.get((uv, kstr))
+                rowc = rows_k.get(uv)
                 if rowc is not None:
                     cost = costs[0]
                     if n == 1:
@@ -644,12 +651,10 @@ class Restorer:
                 for si in sis:
                     cost = costs[si]
                     uv = us[si] * V + v
-                    ck = (uv, kstr)
-                    rowc = rowcache.get(ck)
+                    rowc = rows_k.get(uv)
                     if rowc is None:
                         # LM + channel cost of each candidate after (u, v)
-                        bk = (v, kstr)
-                        brow = bicache.get(bk)
+                        brow = bis_k.get(v)
                         if brow is None:
                             vV = v * V
                             b1 = bow1[v]
@@ -657,7 +662,7 @@ class Restorer:
                             for c in ids:
                                 t = bi_get(vV + c)
                                 brow.append(b1 + uni[c] if t is None else t)
-                            bicache[bk] = brow
+                            bis_k[v] = brow
                         bw = bib_get(uv, 0)
                         rowc = [x + bw for x in brow] if bw else brow[:]
                         if uv in tri_ctx:
@@ -668,7 +673,8 @@ class Restorer:
                                     rowc[j] = t
                         if chans is not None:
                             rowc = [x + y for x, y in zip(rowc, chans)]
-                        rowcache[ck] = rowc
+                        rows_k[uv] = rowc
+                        self._nrows += 1
                     if bestc is None:
                         bestc = [cost + x for x in rowc]
                         bests = [si] * n
