@@ -480,6 +480,7 @@ class Restorer:
         self._case_cache: dict[tuple, str] = {}
         self._bicache: dict[str, dict] = {}
         self._nrows = 0
+        self._stepcache: dict[str, dict] = {}
         self._cand_keys: dict[int, tuple] = {}
         self._key_cands: dict[str, list] = {}
 
@@ -606,9 +607,11 @@ class Restorer:
         backs = []
         rowcache = self._rowcache
         bicache = self._bicache
+        stepcache = self._stepcache
         if len(rowcache) > 20_000 or self._nrows > 1_000_000:   # bound the caches
             rowcache.clear()
             bicache.clear()
+            stepcache.clear()
             self._nrows = 0
         prune = self.prune
         for ids, chans, kstr in lattice:
@@ -619,25 +622,29 @@ class Restorer:
             if rows_k is None:
                 rows_k = rowcache[kstr] = {}
                 bis_k = bicache[kstr] = {}
+                steps_k = stepcache[kstr] = {}
             else:
                 bis_k = bicache[kstr]
+                steps_k = stepcache[kstr]
             if len(costs) == 1:
                 # one state (the beam often collapses): no grouping, no merging
                 uv = us[0] * V + vs[0]
-                rowc = rows_k.get(uv)
-                if rowc is not None:
+                step = steps_k.get(uv)
+                if step is None:
+                    rowc = rows_k.get(uv)
+                    if rowc is not None:
+                        # the pruned, sorted successors of this single state, relative cost
+                        rel = sorted(zip(rowc, [0] * n, rng))[:B]
+                        lim = rel[0][0] + prune
+                        rel = [e for e in rel if e[0] <= lim]
+                        step = steps_k[uv] = (rel, [ids[e[2]] for e in rel])
+                if step is not None:
                     cost = costs[0]
-                    if n == 1:
-                        vals = [(cost + rowc[0], 0, 0)]
-                    else:
-                        entries = sorted(zip([cost + x for x in rowc], [0] * n, rng))
-                        vals = entries[:B]
-                        lim = vals[0][0] + prune
-                        if vals[-1][0] > lim:
-                            vals = [e for e in vals if e[0] <= lim]
+                    rel, nvs = step
+                    vals = [(cost + e[0], 0, e[2]) for e in rel]
                     costs = [e[0] for e in vals]
                     us = [vs[0]] * len(vals)
-                    vs = [ids[e[2]] for e in vals]
+                    vs = nvs
                     backs.append(vals)
                     continue
                 groups = ((vs[0], (0,)),)
