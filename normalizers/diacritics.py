@@ -325,7 +325,8 @@ def train_lm(corpus_dir: str | Path, out_dir: str | Path, *, min_syllable_count:
     foreign: dict[str, int] = {}
     for w, n in _tokenise_corpus.words.items():
         lw = w.lower()
-        if lw.isascii() and len(lw) >= 2:
+        # two-letter words only from lower-case use: "of", "by", but not "TW" (Trung ương)
+        if lw.isascii() and (len(lw) >= 3 or (len(lw) == 2 and w.islower())):
             foreign[lw] = foreign.get(lw, 0) + n
     foreign_rows = sorted(w for w, n in foreign.items() if n >= min_foreign_count and w not in syl_keys)
     with open(out_dir / "foreign.txt", "w", encoding="utf-8") as fh:
@@ -500,7 +501,8 @@ class Restorer:
         return self._classify(cores)[0]
 
     # token categories (cached per core string)
-    _EMPTY, _ACC_OK, _ACC_BAD, _KEY, _NONKEY, _UPPER, _JUNK, _NONWORD, _FOREIGN = range(9)
+    _EMPTY, _ACC_OK, _ACC_BAD, _KEY, _NONKEY, _UPPER, _JUNK, _NONWORD, _FOREIGN, _RARE = range(10)
+    RARE_COUNT = 30          # a key whose commonest form is rarer than this looks like OCR damage
 
     def _info(self, c: str) -> tuple[int, bool]:
         """(category, is an all-capital word) of one core."""
@@ -520,7 +522,7 @@ class Restorer:
                 else:
                     cat = self._ACC_OK
             elif lc in self.key2ids:
-                cat = self._KEY
+                cat = self._KEY if self.lm.counts[self.key2ids[lc][0]] >= self.RARE_COUNT else self._RARE
             elif not up and lc in self.lm.foreign:
                 cat = self._FOREIGN
             elif not up:
@@ -543,14 +545,15 @@ class Restorer:
 
     def _classify_infos(self, infos) -> tuple[str, int, int, int]:
         """(kind, number of suspicious tokens, number of words, number of all-capital words)."""
-        counts = [0] * 9
+        counts = [0] * 10
         n_up = 0
         for cat, up in infos:
             counts[cat] += 1
             n_up += up
         acc = counts[self._ACC_OK] + counts[self._ACC_BAD]
         bad_acc = counts[self._ACC_BAD]
-        ascii_key = counts[self._KEY]
+        rare = counts[self._RARE]
+        ascii_key = counts[self._KEY] + rare
         ascii_nonkey = counts[self._NONKEY]
         junk = counts[self._JUNK]
         foreign = counts[self._FOREIGN]
@@ -563,8 +566,8 @@ class Restorer:
             if ascii_key == 0:
                 return "other", 0, n, n_up
             if ascii_nonkey + junk > max(1, 0.34 * n):
-                return "noisy", ascii_nonkey + junk, n, n_up
-            return "no_diacritics", ascii_nonkey + junk, n, n_up
+                return "noisy", ascii_nonkey + junk + rare, n, n_up
+            return "no_diacritics", ascii_nonkey + junk + rare, n, n_up
         bad = bad_acc + junk
         if bad == 0:
             if acc >= 0.2 * n:
@@ -772,11 +775,13 @@ class Restorer:
             w = self.lm.words.get(lc)
             return [(self._syl_id(lc), 0, w)]           # acronym: UBND; HDND -> HĐND
         ids = self.key2ids.get(lc)
+        if ids and suspicious and self.lm.counts[ids[0]] < self.RARE_COUNT and len(core) > 1:
+            return self._noisy(core)                     # Poc: a rare word in an OCR-like line
         if not ids:
             w = self.lm.words.get(lc)
             if w is not None:
                 return [(UNK, 0, w)]                     # Dak -> Đắk, oto -> ôtô
-            if suspicious and core.islower() and 2 <= len(core) <= 7:
+            if suspicious and (core.islower() or core.istitle()) and 2 <= len(core) <= 7:
                 return self._noisy(core)                 # dgng, sirc: OCR damage
             return [(UNK, 0, None)]
         got = self._key_cands.get(lc)
