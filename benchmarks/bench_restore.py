@@ -14,7 +14,6 @@ caches warm up over the run, so the larger "all" set reads faster.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import time
 import unicodedata

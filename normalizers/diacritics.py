@@ -5,7 +5,8 @@ stored ARPA-style as back-off log-probabilities) trained on ../shared/corpus by
 :func:`train_lm`, a syllable inventory (every accented form of a stripped key
 seen in the corpus) and an OCR confusion table learned by
 :mod:`normalizers.ocr_confusions`.  Decoding is a beam-pruned trigram Viterbi
-over the candidate lattice of each phrase (a run of words between punctuation).
+over the candidate lattice of each phrase (words between sentence punctuation,
+across wrapped lines; commas, quotes and dashes are LM tokens of their own).
 
 Per line, a detector decides whether the line is already good Vietnamese
 (kept verbatim), lacks diacritics, is noisy OCR, or holds nothing to restore.
@@ -15,10 +16,8 @@ See docs/restore.md.
 from __future__ import annotations
 
 import functools
-import io
 import json
 import math
-import os
 import re
 import sys
 import time
@@ -26,7 +25,7 @@ import unicodedata
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Optional, TextIO
+from typing import Optional, TextIO
 
 import numpy as np
 
@@ -423,6 +422,11 @@ class TokenChange:
 
 @dataclass
 class Restoration:
+    """The result of :meth:`Restorer.restore`.
+
+    ``text`` has the same lines, in the same order, as the input; ``tokens`` lists
+    only the tokens that changed (``start`` = offset in ``text``); ``line_kinds`` has
+    one entry per input line: "good" | "no_diacritics" | "noisy" | "other"."""
     text: str
     original: str
     changed: bool
@@ -463,7 +467,6 @@ class Restorer:
         self.model_dir = Path(model_dir) if model_dir else _default_model_dir()
         self.lm = SyllableLM(self.model_dir)
         self.beam = beam
-        self.per_word = False
         self.prune = prune        # drop states costing more than the best + prune (LM units)
         lm = self.lm
         # prune rare alternatives: keep forms whose count is >= min_ratio * best count
@@ -696,20 +699,10 @@ class Restorer:
                                 bests[j] = si
                 entries.extend(zip(bestc, bests, rng))
             entries.sort()
-            if self.per_word and len(entries) > n:
-                seen_j = set()
-                vals = []
-                for e in entries:
-                    if e[2] not in seen_j:
-                        seen_j.add(e[2])
-                        vals.append(e)
-                        if len(vals) >= B:
-                            break
-            else:
-                vals = entries[:B]
-                lim = vals[0][0] + self.prune
-                if vals[-1][0] > lim:
-                    vals = [e for e in vals if e[0] <= lim]
+            vals = entries[:B]
+            lim = vals[0][0] + prune
+            if vals[-1][0] > lim:
+                vals = [e for e in vals if e[0] <= lim]
             costs = [e[0] for e in vals]
             us = [vs[e[1]] for e in vals]
             vs = [ids[e[2]] for e in vals]
