@@ -116,16 +116,20 @@ def strip_motto(line: str) -> str:
 def header_region(lines: list[str], limit: int = 60) -> int:
     """Index of the first body line: the header ends at Kính gửi, a long paragraph or a body opener."""
     seen_type = False
+    in_vv = False        # a V/v block may wrap into long lines (scans): it is still header
     for i, raw in enumerate(lines[:limit]):
         s = raw.strip()
         if not s:
+            in_vv = False
             continue
+        if VV_LINE.match(s):
+            in_vv = True
         if KINH_GUI.match(s):
             return i
         if type_from_line(s):
             seen_type = True
             continue
-        if len(s) > 160 or (len(s) > 100 and not is_upper(s) and not PLACE_DATE.search(s)) \
+        if len(s) > 160 and not in_vv or (len(s) > 100 and not in_vv and not is_upper(s) and not PLACE_DATE.search(s)) \
                 or (BODY_START.match(s) and not NUMBER_LINE.search(s) and i > 0):
             return i
         if re.match(r"^(\d{1,2}|[IVX]{1,4})\s*[.)-](\s|$)", s):   # the first task label
@@ -221,7 +225,8 @@ def extract_header(doc: Document, settings: dict) -> Document:
     vv_idx = next((i for i, l in enumerate(head) if VV_LINE.match(l)), None)
     doc_type = type_from_line(head[type_idx]) if type_idx is not None else None
     if vv_idx is not None:
-        doc.subject = _subject_lines(head, vv_idx + 1, first=VV_LINE.match(head[vv_idx]).group("rest"))
+        doc.subject = _subject_lines(head, vv_idx + 1, first=VV_LINE.match(head[vv_idx]).group("rest"),
+                                     block=True)
     elif type_idx is not None:
         doc.subject = _subject_lines(lines, type_idx + 1, first=None)
     if not doc_type and vv_idx is not None:
@@ -247,9 +252,10 @@ def extract_header(doc: Document, settings: dict) -> Document:
     return doc
 
 
-def _subject_lines(lines: list[str], start: int, first: Optional[str]) -> Optional[str]:
+def _subject_lines(lines: list[str], start: int, first: Optional[str], block: bool = False) -> Optional[str]:
     """Join the subject's lines: stop at a blank line, unless a quote is open or the next
-    line plainly continues (starts in lower case)."""
+    line plainly continues (starts in lower case). A V/v block (``block``) runs to its blank
+    line whatever its lines start with ("Covid-19", "Chính phủ")."""
     parts: list[str] = [first.strip()] if first and first.strip() else []
     i = start
     while i < len(lines):
@@ -266,7 +272,7 @@ def _subject_lines(lines: list[str], start: int, first: Optional[str]) -> Option
         if SEPARATOR.match(s) or PLACE_DATE.search(s) or KINH_GUI.match(s) or MOTTO.search(s) \
                 or MOTTO_2.search(s) or PARTY.search(s) or NUMBER_LINE.search(s):
             break
-        if parts and not _open_quote(" ".join(parts)):
+        if parts and not block and not _open_quote(" ".join(parts)):
             prev_upper = is_upper(parts[-1])
             if s[:1].isupper() and not (prev_upper and is_upper(s)) and not parts[-1].endswith((",", "-")):
                 break

@@ -99,7 +99,15 @@ def run_paths(paths: list[str], out_dir: str | Path, config: Config,
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     with _exclusive(out):
-        return _run(paths, out, config, workers, scheduler, force, retry_failed, progress)
+        return _run(paths, out, keep_page_images(config, out), workers, scheduler, force, retry_failed,
+                    progress)
+
+
+def keep_page_images(config: Config, out: Path) -> Config:
+    """Scanned pages are kept as read (OUT/pages) so that the review page can show them."""
+    stages = [(name, {"keep_images": str(out.resolve() / "pages"), **settings} if name == "ocr" else settings)
+              for name, settings in config.stages]
+    return dataclasses.replace(config, stages=stages)
 
 
 @contextlib.contextmanager
