@@ -620,10 +620,34 @@ class Restorer:
             stepcache.clear()
             self._nrows = 0
         prune = self.prune
+
+        def make_row(uv, v, ids, chans, rows_k, bis_k):
+            """LM + channel cost of each candidate after the words (u, v)."""
+            brow = bis_k.get(v)
+            if brow is None:
+                vV = v * V
+                b1 = bow1[v]
+                brow = []
+                for c in ids:
+                    t = bi_get(vV + c)
+                    brow.append(b1 + uni[c] if t is None else t)
+                bis_k[v] = brow
+            bw = bib_get(uv, 0)
+            rowc = [x + bw for x in brow] if bw else brow[:]
+            if uv in tri_ctx:
+                uvV = uv * V
+                for j, c in enumerate(ids):
+                    t = tri_get(uvV + c)
+                    if t is not None:
+                        rowc[j] = t
+            if chans is not None:
+                rowc = [x + y for x, y in zip(rowc, chans)]
+            rows_k[uv] = rowc
+            self._nrows += 1
+            return rowc
+
         for ids, chans, kstr in lattice:
             n = len(ids)
-            rng = range(n)
-            entries = []
             rows_k = rowcache.get(kstr)
             if rows_k is None:
                 rows_k = rowcache[kstr] = {}
@@ -633,61 +657,55 @@ class Restorer:
                 bis_k = bicache[kstr]
                 steps_k = stepcache[kstr]
             if len(costs) == 1:
-                # one state (the beam often collapses): no grouping, no merging
-                uv = us[0] * V + vs[0]
+                # one state (the beam often collapses): cached pruned successors
+                v = vs[0]
+                uv = us[0] * V + v
                 step = steps_k.get(uv)
                 if step is None:
-                    rowc = rows_k.get(uv)
-                    if rowc is not None:
-                        # the pruned, sorted successors of this single state, relative cost
-                        rel = sorted(zip(rowc, [0] * n, rng))[:B]
-                        lim = rel[0][0] + prune
-                        rel = [e for e in rel if e[0] <= lim]
-                        step = steps_k[uv] = (rel, [ids[e[2]] for e in rel])
-                if step is not None:
-                    cost = costs[0]
-                    rel, nvs = step
-                    vals = [(cost + e[0], 0, e[2]) for e in rel]
-                    costs = [e[0] for e in vals]
-                    us = [vs[0]] * len(vals)
-                    vs = nvs
-                    backs.append(vals)
-                    continue
-                groups = ((vs[0], (0,)),)
-            else:
-                gd: dict[int, list[int]] = {}
+                    rowc = rows_k.get(uv) or make_row(uv, v, ids, chans, rows_k, bis_k)
+                    rel = sorted(zip(rowc, [0] * n, range(n)))[:B]
+                    lim = rel[0][0] + prune
+                    rel = [e for e in rel if e[0] <= lim]
+                    step = steps_k[uv] = (rel, [ids[e[2]] for e in rel])
+                cost = costs[0]
+                rel, nvs = step
+                vals = [(cost + e[0], 0, e[2]) for e in rel]
+                costs = [e[0] for e in vals]
+                us = [v] * len(vals)
+                vs = nvs
+                backs.append(vals)
+                continue
+            if n == 1:
+                # one candidate (a fixed word, a number, a comma): best state per previous word
+                best: dict[int, tuple] = {}
                 for si in range(len(costs)):
-                    gd.setdefault(vs[si], []).append(si)
-                groups = gd.items()
-            for v, sis in groups:
+                    v = vs[si]
+                    uv = us[si] * V + v
+                    rowc = rows_k.get(uv) or make_row(uv, v, ids, chans, rows_k, bis_k)
+                    x = costs[si] + rowc[0]
+                    e = best.get(v)
+                    if e is None or x < e[0]:
+                        best[v] = (x, si, 0)
+                vals = sorted(best.values())[:B]
+                lim = vals[0][0] + prune
+                if vals[-1][0] > lim:
+                    vals = [e for e in vals if e[0] <= lim]
+                us = [vs[e[1]] for e in vals]
+                costs = [e[0] for e in vals]
+                vs = [ids[0]] * len(vals)
+                backs.append(vals)
+                continue
+            rng = range(n)
+            entries = []
+            gd: dict[int, list[int]] = {}
+            for si in range(len(costs)):
+                gd.setdefault(vs[si], []).append(si)
+            for v, sis in gd.items():
                 bestc = None
                 for si in sis:
                     cost = costs[si]
                     uv = us[si] * V + v
-                    rowc = rows_k.get(uv)
-                    if rowc is None:
-                        # LM + channel cost of each candidate after (u, v)
-                        brow = bis_k.get(v)
-                        if brow is None:
-                            vV = v * V
-                            b1 = bow1[v]
-                            brow = []
-                            for c in ids:
-                                t = bi_get(vV + c)
-                                brow.append(b1 + uni[c] if t is None else t)
-                            bis_k[v] = brow
-                        bw = bib_get(uv, 0)
-                        rowc = [x + bw for x in brow] if bw else brow[:]
-                        if uv in tri_ctx:
-                            uvV = uv * V
-                            for j in rng:
-                                t = tri_get(uvV + ids[j])
-                                if t is not None:
-                                    rowc[j] = t
-                        if chans is not None:
-                            rowc = [x + y for x, y in zip(rowc, chans)]
-                        rows_k[uv] = rowc
-                        self._nrows += 1
+                    rowc = rows_k.get(uv) or make_row(uv, v, ids, chans, rows_k, bis_k)
                     if bestc is None:
                         bestc = [cost + x for x in rowc]
                         bests = [si] * n
