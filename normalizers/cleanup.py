@@ -73,3 +73,21 @@ def join_broken_header_lines(text: str) -> str:
                     continue
         out.append(line)
     return "\n".join(out)
+
+
+@functools.lru_cache(maxsize=1)
+def _upper_slips():
+    slips = load_data_yaml("ocr_slips.yaml")["upper_words"]
+    return [(re.compile(rf"(?<!\w){re.escape(k)}(?!\w)"), v) for k, v in
+            sorted(slips.items(), key=lambda kv: len(kv[0]), reverse=True)]
+
+
+def fix_upper_case_slips(text: str) -> str:
+    """Known OCR slips in upper-case lines (headers, signature blocks): "T/M BẠN THƯỜNG VỤ"."""
+    out = []
+    for line in text.split("\n"):
+        if _is_upper_line(line):
+            for pattern, repl in _upper_slips():
+                line = pattern.sub(repl, line)
+        out.append(line)
+    return "\n".join(out)

@@ -27,12 +27,12 @@ def ocr(doc: Document, settings: dict) -> Document:
 
 @stage("normalize")
 def normalize(doc: Document, settings: dict) -> Document:
-    from normalizers.cleanup import join_broken_header_lines, remove_furniture
+    from normalizers.cleanup import fix_upper_case_slips, join_broken_header_lines, remove_furniture
     from normalizers.unicode import clean_unicode
     text = "\n".join(p.text for p in doc.pages)
     text = clean_unicode(text)
     text, removed = remove_furniture(text)
-    doc.text = join_broken_header_lines(text).strip("\n")
+    doc.text = fix_upper_case_slips(join_broken_header_lines(text)).strip("\n")
     return doc
 
 

@@ -230,3 +230,8 @@ def test_children_of_a_body_heading_act_as_that_body():
 def test_place_is_cleaned_of_symbols_and_spelled_as_the_gazetteer():
     assert parse_place_date("Số: 15 /CT-UBND Lại Châu, ngày 13 tháng 10 năm 2021")["place"] == "Lai Châu"
     assert parse_place_date("Thành phố Hồ Chí Minh, ngày 01 tháng 2 năm 2020")["place"] == "Thành phố Hồ Chí Minh"
+
+
+def test_upper_case_ocr_slips_fixed_only_in_upper_case_lines():
+    from normalizers.cleanup import fix_upper_case_slips
+    assert fix_upper_case_slips("T/M BẠN THƯỜNG VỤ\nbạn đọc") == "T/M BAN THƯỜNG VỤ\nbạn đọc"
