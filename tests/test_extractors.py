@@ -235,3 +235,9 @@ def test_place_is_cleaned_of_symbols_and_spelled_as_the_gazetteer():
 def test_upper_case_ocr_slips_fixed_only_in_upper_case_lines():
     from normalizers.cleanup import fix_upper_case_slips
     assert fix_upper_case_slips("T/M BẠN THƯỜNG VỤ\nbạn đọc") == "T/M BAN THƯỜNG VỤ\nbạn đọc"
+
+
+def test_mobilised_bodies_are_not_partners():
+    assert roles_in_text("Huy động tối đa sự tham gia của các lực lượng ở cơ sở, phối hợp với các đoàn thể.") == []
+    assert roles_in_text("Sở Y tế tổ chức tiêm chủng với sự tham gia của các đơn vị liên quan.") == \
+        [("Sở Y tế", "lead"), ("Các đơn vị liên quan", "coordinate")]
