@@ -59,6 +59,8 @@ def _tokenise_corpus(files: list[Path], max_bytes_per_file: Optional[int], log) 
     cache: dict[str, int] = {}
     stream = array("i")
     app = stream.append
+    titles = array("i")          # ids of Title-case words inside a sentence (Sở, Phường)
+    title_core: dict[str, bool] = {}
     punct = PUNCT
     for f in files:
         t0 = time.time()
@@ -107,6 +109,12 @@ def _tokenise_corpus(files: list[Path], max_bytes_per_file: Optional[int], log) 
                             words[core] = words.get(core, 0) + 1
                         if len(cache) < 2_000_000:
                             cache[core] = i
+                    if i >= FIRST_ID and len(stream) and stream[-1] != BOUNDARY:
+                        t = title_core.get(core)
+                        if t is None:
+                            t = title_core[core] = core[:1].isupper() and core[1:].islower()
+                        if t:
+                            titles.append(i)
                     app(i)
                     prev_b = False
                     if trail:
@@ -119,6 +127,7 @@ def _tokenise_corpus(files: list[Path], max_bytes_per_file: Optional[int], log) 
         ends.append(len(stream))
         log(f"  {f.name}: {len(stream):,} tokens so far ({time.time() - t0:.0f}s)")
     _tokenise_corpus.words = words
+    _tokenise_corpus.titles = titles
     return stream, vocab, ends
 
 
@@ -193,6 +202,9 @@ def train_lm(corpus_dir: str | Path, out_dir: str | Path, *, min_syllable_count:
     stream, vocab, ends = _tokenise_corpus(files, max_bytes_per_file, log)
     s = np.frombuffer(stream, dtype=np.int32).astype(np.int64)
     del stream
+    plain_counts = np.bincount(s, minlength=len(vocab) + FIRST_ID)
+    title_counts = np.bincount(np.frombuffer(_tokenise_corpus.titles, dtype=np.int32),
+                               minlength=len(vocab) + FIRST_ID)
     if any(w != 1 for w in weights.values()):
         parts, start = [], 0
         for f, end in zip(files, ends):
@@ -215,6 +227,11 @@ def train_lm(corpus_dir: str | Path, out_dir: str | Path, *, min_syllable_count:
         remap[vocab[w]] = j + FIRST_ID
     s = remap[s]
     V = len(new_syls) + FIRST_ID
+    # per syllable: occurrences (unweighted) and Title-case occurrences inside a sentence
+    case_counts = np.zeros((2, V), dtype=np.int64)
+    keep_ids = remap >= FIRST_ID
+    np.add.at(case_counts[0], remap[keep_ids], plain_counts[keep_ids])
+    np.add.at(case_counts[1], remap[keep_ids], title_counts[keep_ids])
     log(f"train_lm: {len(s):,} tokens, {V - FIRST_ID:,} syllables kept")
     uni = np.bincount(s, minlength=V).astype(np.float64)
 
@@ -298,6 +315,7 @@ def train_lm(corpus_dir: str | Path, out_dir: str | Path, *, min_syllable_count:
         bi_bow=_quant(bow2[keep2]),
         tri_keys=_encode_keys(k3[keep3]),
         tri_q=_quant(logp3[keep3]),
+        case_counts=case_counts.astype(np.int32),
     )
     # words outside the syllable inventory that carry diacritics and dominate their
     # accent-free spelling: HDND -> HĐND, Dak -> Đắk, oto -> ôtô
@@ -382,6 +400,14 @@ class SyllableLM:
         tk = _decode_keys(z["tri_keys"])
         self.tri = dict(zip(tk.tolist(), z["tri_q"].astype(np.int64).tolist()))
         self.tri_ctx = set(np.unique(tk // V).tolist())     # contexts with stored trigrams
+        # case channel: how likely a form is to be written Title-case / lower-case
+        # inside a sentence (Sở Tư pháp vs số 15): costs in LM units
+        self.title_cost = self.lower_cost = None
+        if "case_counts" in z.files:
+            cc = z["case_counts"].astype(np.float64)
+            share = (cc[1] + 0.5) / (cc[0] + 1.0)
+            self.title_cost = np.rint(-np.log(share) / step).astype(np.int64).tolist()
+            self.lower_cost = np.rint(-np.log(np.maximum(1.0 - share, 0.02)) / step).astype(np.int64).tolist()
         # candidates per stripped key, most frequent first
         by_key: dict[str, list[int]] = {}
         for i in range(FIRST_ID, V):
@@ -467,6 +493,7 @@ class Restorer:
         self.model_dir = Path(model_dir) if model_dir else _default_model_dir()
         self.lm = SyllableLM(self.model_dir)
         self.beam = beam
+        self.case_weight = 1.0
         self.prune = prune        # drop states costing more than the best + prune (LM units)
         lm = self.lm
         # prune rare alternatives: keep forms whose count is >= min_ratio * best count
@@ -814,6 +841,22 @@ class Restorer:
             self._cand_keys[id(cands)] = k
         return k[1]
 
+    def _case_channel(self, core: str, cands):
+        """Add the cost of the observed letter case inside a sentence to each form."""
+        lm = self.lm
+        if lm.title_cost is None or core.isupper():
+            return cands
+        if core[:1].isupper() and core[1:].islower():
+            table = lm.title_cost
+        elif core.islower():
+            table = lm.lower_cost
+        else:
+            return cands
+        w = self.case_weight
+        out = [(i, ch + (int(w * table[i]) if i >= FIRST_ID else 0), s) for i, ch, s in cands]
+        base = min(c for _, c, _ in out)
+        return [(i, c - base, s) for i, c, s in out]
+
     def _noisy(self, core: str):
         got = self._noisy_cache.get(core)
         if got is None:
@@ -933,10 +976,13 @@ class Restorer:
                     push_punct(_punct_kind(line[cs:a]))
                 if b > a:
                     core = line[a:b]
-                    ck = (core, kind, upper_line, suspicious)
+                    mid = bool(phrase) and self.case_weight > 0
+                    ck = (core, kind, upper_line, suspicious, mid)
                     got = ccache.get(ck)
                     if got is None:
                         cands = self._candidates(core, kind, upper_line, suspicious)
+                        if mid and kind == "no_diacritics" and len(cands) > 1:
+                            cands = self._case_channel(core, cands)
                         got = ccache[ck] = (cands, self._lattice_key(cands))
                     phrase.append((ln, a, b, got[0], got[1]))
                 if ce > b:
