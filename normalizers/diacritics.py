@@ -650,25 +650,33 @@ class Restorer:
 
         def make_row(uv, v, ids, chans, rows_k, bis_k):
             """LM + channel cost of each candidate after the words (u, v)."""
-            brow = bis_k.get(v)
-            if brow is None:
+            got = bis_k.get(v)
+            if got is None:
+                # bigram (back-off) costs plus channel costs; a stored trigram (u, v, c)
+                # implies a stored bigram (v, c), so only those candidates need a look-up
                 vV = v * V
                 b1 = bow1[v]
                 brow = []
-                for c in ids:
+                hits = []
+                for j, c in enumerate(ids):
                     t = bi_get(vV + c)
-                    brow.append(b1 + uni[c] if t is None else t)
-                bis_k[v] = brow
+                    if t is None:
+                        brow.append(b1 + uni[c])
+                    else:
+                        brow.append(t)
+                        hits.append(j)
+                if chans is not None:
+                    brow = [x + y for x, y in zip(brow, chans)]
+                got = bis_k[v] = (brow, hits)
+            brow, hits = got
             bw = bib_get(uv, 0)
             rowc = [x + bw for x in brow] if bw else brow[:]
-            if uv in tri_ctx:
+            if hits and uv in tri_ctx:
                 uvV = uv * V
-                for j, c in enumerate(ids):
-                    t = tri_get(uvV + c)
+                for j in hits:
+                    t = tri_get(uvV + ids[j])
                     if t is not None:
-                        rowc[j] = t
-            if chans is not None:
-                rowc = [x + y for x, y in zip(rowc, chans)]
+                        rowc[j] = t + chans[j] if chans is not None else t
             rows_k[uv] = rowc
             self._nrows += 1
             return rowc
