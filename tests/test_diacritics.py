@@ -154,3 +154,32 @@ def test_list_label_d_stroke(r):
     src = "Cac dieu kien:\na) Mot\nb) Hai\nc) Ba\nd) Bon\nd) Nam\ne) Sau"
     out = r.restore(src).text.split("\n")
     assert out[4].startswith("d)") and out[5].startswith("đ)")
+
+
+def test_confusion_alignment_and_candidates(r):
+    from normalizers.ocr_confusions import align_tokens, char_segments
+    pairs = align_tokens("Phát động phong trào thi đua đặc biệt", "Phat dgng phong trao thi dua dic bi¢t")
+    assert ("động", "dgng") in pairs and ("biệt", "bi¢t") in pairs and len(pairs) == 8
+    assert ("o", "g") in char_segments("dong", "dgng")
+    got = [s for _, _, s in r.confusions.candidates("dgng")]
+    assert "động" in got
+    assert [s for _, _, s in r.confusions.candidates("1a")][:3].count("là") == 1
+    # numbers and codes are never turned into words
+    assert r.confusions.candidates("2021") == [(1, 0, None)]
+    assert r.confusions.candidates("15/CT-UBND") == [(1, 0, None)]
+
+
+def test_learn_confusions_end_to_end(tmp_path):
+    import shutil
+    if not shutil.which("tesseract"):
+        pytest.skip("tesseract missing")
+    from normalizers.ocr_confusions import learn_confusions
+    doc = tmp_path / "d.txt"
+    doc.write_text("Ủy ban nhân dân tỉnh yêu cầu các sở, ban, ngành thực hiện\n"
+                   "Phát động phong trào thi đua đặc biệt trong toàn tỉnh\n", encoding="utf-8")
+    stats = learn_confusions([doc], tmp_path / "out", n_lines=2, langs=("eng",),
+                             degradations=("clean",), min_token_count=1)
+    assert stats["word_pairs"] >= 10
+    import json
+    table = json.loads((tmp_path / "out" / "ocr_confusions.json").read_text(encoding="utf-8"))
+    assert set(table) >= {"tokens", "rules", "runs"}
