@@ -641,7 +641,7 @@ class Restorer:
         rowcache = self._rowcache
         bicache = self._bicache
         stepcache = self._stepcache
-        if len(rowcache) > 20_000 or self._nrows > 1_000_000:   # bound the caches
+        if len(rowcache) > 20_000 or self._nrows > 500_000:     # bound the caches
             rowcache.clear()
             bicache.clear()
             stepcache.clear()
