@@ -24,11 +24,11 @@ import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, Iterator, Optional
 
 from pipeline import emitters
 from pipeline.config import Config
-from pipeline.outputs import atomic_write_text, to_json, write_document, write_duties
+from pipeline.outputs import DutyWriter, atomic_write_text, to_json, write_document
 from pipeline.runner import FileResult
 
 IGNORED_NAMES = {"thumbs.db", "desktop.ini", "icon\r"}
@@ -165,7 +165,7 @@ def _run(paths, out: Path, config: Config, workers, scheduler, force, retry_fail
         first_of[item.sha256] = item
         found = None if force else manifest.lookup(item.sha256, key)
         if found is not None and not (retry_failed and found[0].status == "failed"):
-            item.result, item.skipped = _reuse(found[0], item.source), True
+            item.result, item.skipped = _slim(_reuse(found[0], item.source)), True
             stale_code += found[1] != code
         else:
             todo.append(item)
@@ -187,8 +187,9 @@ def _run(paths, out: Path, config: Config, workers, scheduler, force, retry_fail
                     if result.document is not None and write_json:
                         write_document(out, result.document)
                     manifest.record(result, key, code)     # commits: this file is done
-                    item.result = result
-                    bar.update(result.pages, failed=result.status == "failed")
+                    item.result = _slim(result)            # the record is read back when needed
+                    del result
+                    bar.update(item.result.pages, failed=item.result.status == "failed")
                 worker_crashes = executor.crashes
                 executor_info["document_timeouts"] = executor.timeouts
     except BaseException:
@@ -225,30 +226,125 @@ def _run(paths, out: Path, config: Config, workers, scheduler, force, retry_fail
     manifest.commit()
     for doc_id in stale - current:
         (out / "documents" / f"{doc_id}.json").unlink(missing_ok=True)
-    if write_json:
-        for item in items:
-            if item.skipped and item.result.document is not None:
-                _ensure_document(out, item.result.document)
 
     items.sort(key=lambda i: (i.source, str(i.path)))
     results = [i.result for i in items]
-    documents = [i.result.document for i in items
-                 if i.result.document is not None and i.duplicate_of is None]
-    statuses = {i.result.document["doc_id"]: i.result.status for i in items
-                if i.result.document is not None and i.duplicate_of is None}
-    documents = emitters.before_write(out, documents, config)
-    n_duties = write_duties(out, documents)
-    tracking = _update_tracking(out, config, documents, statuses,
-                                [i.source for i in items if i.result.status == "failed"])
-    report = build_report(results, n_duties, time.perf_counter() - started, documents=documents,
-                          items=items, executor=executor_info, work_seconds=work_seconds,
-                          worker_crashes=worker_crashes, tracking=tracking, stale_code=stale_code)
+    with_record = [i for i in items if i.result.document is not None and i.duplicate_of is None]
+    statuses = {i.result.document["doc_id"]: i.result.status for i in with_record}
+
+    # ---- 3b. one pass over the records, one at a time: corrections, duties.csv/jsonl, the
+    # tracking database, the review queue and the slim summaries the other outputs need
+    streamed = emitters.Streamed(out, config)
+    queue = _ReviewQueue()
+    tracker = _Tracking(out, config)
+    try:
+        with DutyWriter(out) as duties:
+            for item, document in iter_records(manifest, key, with_record):
+                if write_json and item.skipped:
+                    _ensure_document(out, document)
+                document = streamed.correct(document)
+                duties.add(document)
+                tracker.add(document, statuses.get(document["doc_id"]))
+                queue.add(document)
+                streamed.keep(document)
+                del document
+        streamed.finish_corrections()
+        tracking = tracker.finish([i.source for i in items if i.result.status == "failed"])
+    finally:
+        tracker.close()
+    n_duties = duties.rows
+    report = build_report(results, n_duties, time.perf_counter() - started, items=items,
+                          executor=executor_info, work_seconds=work_seconds,
+                          worker_crashes=worker_crashes, tracking=tracking, stale_code=stale_code,
+                          review_queue=queue.summary())
     atomic_write_text(out / "run.json", to_json(report))
     manifest.finish_run(run_id, report["files"], report["processed"], report["skipped"],
                         report["counts"])
-    manifest.close()
-    emitters.after_write(out, documents, report, config)
+    by_id = {i.result.document["doc_id"]: i for i in with_record}
+
+    def load(doc_id: str) -> dict:
+        item = by_id[doc_id]
+        return streamed.recorrect(load_record(manifest, key, item))
+
+    try:
+        streamed.after_write(report, load)
+    finally:
+        manifest.close()
     return report
+
+
+def _slim(result: FileResult) -> FileResult:
+    """A result without its record: the driver keeps this for every file (run.json needs the
+    doc_id and the warnings) and reads the record back from the manifest when it needs it."""
+    if result.document is None:
+        return result
+    doc = result.document
+    return dataclasses.replace(result, document={"doc_id": doc["doc_id"],
+                                                 "warnings": doc.get("warnings", [])})
+
+
+def load_record(manifest, key: str, item: Item) -> dict:
+    """The full record of one input of this run, read back from the manifest (where the
+    driver stored it when the file finished, or an earlier run did), with this run's source."""
+    found = manifest.lookup(item.sha256, key)
+    if found is None or found[0].document is None:
+        raise RuntimeError(f"{item.source}: its record is not in the manifest")
+    return _reuse(found[0], item.source).document
+
+
+def iter_records(manifest, key: str, items: Iterable[Item]) -> Iterator[tuple[Item, dict]]:
+    """(item, record) for these items, in order, one record in memory at a time: each is
+    loaded when asked for and dropped by the caller before the next."""
+    for item in items:
+        yield item, load_record(manifest, key, item)
+
+
+class _ReviewQueue:
+    """run.json ``review_queue``, counted one document at a time."""
+
+    def __init__(self):
+        self.duties = self.flagged = self.warned = self.either = 0
+
+    def add(self, doc: dict) -> None:
+        from pipeline.outputs import duty_rows
+        self.duties += sum(1 for row in duty_rows(doc) if row["needs_review"])
+        self.flagged += bool(doc.get("needs_review"))
+        self.warned += bool(doc.get("warnings"))
+        self.either += bool(doc.get("needs_review") or doc.get("warnings"))
+
+    def summary(self) -> dict:
+        return {"duties_needs_review": self.duties, "documents_needs_review": self.flagged,
+                "documents_with_warnings": self.warned, "total": self.duties + self.either}
+
+
+class _Tracking:
+    """The tracking database upsert of a streaming run: one document at a time, a commit
+    every ``BATCH`` documents, then the rows of the sources that failed are removed."""
+    BATCH = 200
+
+    def __init__(self, out: Path, config: Config):
+        from pipeline.tracking import TrackingWriter, db_path, open_db
+        self.path = db_path(out, config.outputs)
+        self.conn = open_db(self.path) if self.path is not None else None
+        self.writer = TrackingWriter(self.conn, batch=self.BATCH) if self.conn is not None else None
+
+    def add(self, doc: dict, status: Optional[str]) -> None:
+        if self.writer is not None:
+            self.writer.add(doc, status)
+
+    def finish(self, failed_sources: list[str]) -> Optional[dict]:
+        if self.writer is None:
+            return None
+        from pipeline.tracking import delete_sources
+        counts = self.writer.finish()
+        counts["deleted"] += delete_sources(self.conn, failed_sources)
+        counts["path"] = str(self.path)
+        return counts
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
 
 
 def _ensure_document(out: Path, document: dict) -> None:
@@ -293,7 +389,7 @@ def build_report(results: list[FileResult], n_duties: int, seconds: float,
                  documents: Optional[list[dict]] = None, items: Optional[list[Item]] = None,
                  executor: Optional[dict] = None, work_seconds: Optional[float] = None,
                  worker_crashes: int = 0, tracking: Optional[dict] = None,
-                 stale_code: int = 0) -> dict:
+                 stale_code: int = 0, review_queue: Optional[dict] = None) -> dict:
     """run.json.  Timings (time_per_stage, slowest) are what each record cost to produce,
     including records reused from earlier runs; docs_per_s / pages_per_s are this run's work."""
     if not items or len(items) != len(results):
@@ -331,7 +427,7 @@ def build_report(results: list[FileResult], n_duties: int, seconds: float,
         "time_per_stage": stage_time,
         "slowest": [{"source": r.source, "seconds": round(sum(r.timings.values()), 3),
                      "pages": r.pages, "status": r.status} for r in slowest],
-        "review_queue": _review_queue(documents or []),
+        "review_queue": review_queue if review_queue is not None else _review_queue(documents or []),
         "executor": dict(executor or {}, worker_crashes=worker_crashes),
         "tracking": tracking,
         "files_detail": [

@@ -167,6 +167,23 @@ def _doc_notes(doc: dict, suggestions: dict[str, list[dict]]) -> tuple[list[str]
     return notes, review
 
 
+_SUMMARY_DOC_KEYS = ("doc_id", "source", "number_symbol", "issue_date", "issuer", "subject",
+                     "needs_review", "clerk_fields")
+_SUMMARY_TASK_KEYS = ("id", "title", "text", "page", "needs_review", "deadline", "agencies")
+
+
+def clerk_summary(doc: dict[str, Any]) -> dict[str, Any]:
+    """What the task list needs of a document: the header fields of its rows, the
+    ``invalid_date`` warnings, the clerk's fields and the tasks (id, title, text, page,
+    deadline, flags, agencies) — not the document's text, pages or provenance.  A run keeps
+    one of these per document; :func:`write_task_list` over them writes the same files as over
+    the whole records."""
+    summary = {k: doc[k] for k in _SUMMARY_DOC_KEYS if k in doc}
+    summary["warnings"] = [w for w in doc.get("warnings") or [] if w.get("code") == "invalid_date"]
+    summary["tasks"] = [{k: t[k] for k in _SUMMARY_TASK_KEYS if k in t} for t in doc.get("tasks") or []]
+    return summary
+
+
 def task_rows(documents: Iterable[dict[str, Any]], links: Optional[dict] = None) -> list[dict[str, Any]]:
     """The task list rows (with hidden working keys starting with ``_``), review rows first."""
     suggestions: dict[str, list[dict]] = {}

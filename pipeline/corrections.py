@@ -154,21 +154,47 @@ def apply_stored(documents: list[dict[str, Any]], corrections: dict[str, dict[st
     """Documents with the clerk's corrections applied, and a report of what happened.
 
     A corrected document is a copy; the others are the same objects, with ``duty_id`` added."""
-    by_doc: dict[str, list[dict]] = {}
-    for c in corrections.values():
-        by_doc.setdefault(c["doc_id"], []).append(c)
-    docs = [copy.deepcopy(d) if d.get("doc_id") in by_doc else d for d in documents]
-    assign_duty_ids(docs)
-    report: dict[str, Any] = {"stored": len(corrections), "applied": 0, "conflicts": [], "resolved": [],
-                              "not_applied": []}
-    present = {d["doc_id"] for d in docs}
-    for doc in docs:
-        for c in by_doc.get(doc["doc_id"], []):
+    applier = Applier(corrections)
+    docs = [applier.apply(d) for d in documents]
+    return docs, applier.finish()
+
+
+class Applier:
+    """:func:`apply_stored` one document at a time, for a run that streams its records:
+    ``apply(doc)`` returns the corrected document (a copy when a correction touches it)
+    and adds to the report; ``finish()`` returns the report (the same as apply_stored's for
+    the same documents in the same order).  ``apply(doc, report=False)`` applies again
+    without counting (a second pass over the same records)."""
+
+    def __init__(self, corrections: dict[str, dict[str, Any]]):
+        self.corrections = corrections
+        self.by_doc: dict[str, list[dict]] = {}
+        for c in corrections.values():
+            self.by_doc.setdefault(c["doc_id"], []).append(c)
+        self.report: dict[str, Any] = _new_report(len(corrections))
+        self.present: set[str] = set()
+
+    def apply(self, doc: dict[str, Any], report: bool = True) -> dict[str, Any]:
+        cs = self.by_doc.get(doc.get("doc_id"))
+        if cs:
+            doc = copy.deepcopy(doc)
+        assign_duty_ids([doc])
+        rep = self.report if report else _new_report(len(self.corrections))
+        if report:
+            self.present.add(doc["doc_id"])
+        for c in cs or ():
             if c["kind"] == "document":
-                _apply_document(doc, c, report)
-        _apply_tasks(doc, [c for c in by_doc.get(doc["doc_id"], []) if c["kind"] != "document"], report)
-    report["not_in_run"] = sum(1 for c in corrections.values() if c["doc_id"] not in present)
-    return docs, report
+                _apply_document(doc, c, rep)
+        _apply_tasks(doc, [c for c in cs or () if c["kind"] != "document"], rep)
+        return doc
+
+    def finish(self) -> dict[str, Any]:
+        self.report["not_in_run"] = sum(1 for c in self.corrections.values() if c["doc_id"] not in self.present)
+        return self.report
+
+
+def _new_report(stored: int) -> dict[str, Any]:
+    return {"stored": stored, "applied": 0, "conflicts": [], "resolved": [], "not_applied": []}
 
 
 def _conflict(report: dict, c: dict, field: str, clerk_value: Any, extracted_then: Any, extracted_now: Any,

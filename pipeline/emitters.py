@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Optional
 
 from pipeline.config import Config
 
@@ -43,7 +43,72 @@ def before_write(out_dir: Path, documents: list[dict[str, Any]], config: Config)
 
 
 def after_write(out_dir: Path, documents: list[dict[str, Any]], report: dict, config: Config) -> None:
-    out = Path(out_dir)
+    docs = list(documents)
+    by_id = {d["doc_id"]: d for d in docs}
+    review = None
+    if _outputs(config).get("review_page", True):
+        from pipeline.review import review_summary
+        review = [review_summary(d) for d in docs]
+    _after_write(Path(out_dir), docs, docs, review, by_id.__getitem__, report, config)
+
+
+class Streamed:
+    """``before_write`` and ``after_write`` for a run that streams its records, one
+    document at a time, in source order:
+
+    - ``correct(doc)`` applies the stored corrections to one document (and counts it in
+      corrections_report.json), ``keep(doc)`` keeps what the further outputs need of it —
+      a slim summary per output turned on (links: :func:`pipeline.links.link_summary`, task
+      list: :func:`pipeline.clerk.clerk_summary`, review page:
+      :func:`pipeline.review.review_summary`), never the text;
+    - ``finish_corrections()`` writes corrections_report.json (as ``before_write`` does);
+    - ``after_write(report, load)`` writes links.json, the task list and review.html from the
+      summaries; the review page loads the records it shows with ``load(doc_id)`` (the
+      corrected record: see ``recorrect``), one at a time.
+
+    The files are those that ``before_write`` + ``after_write`` write for the same documents."""
+
+    def __init__(self, out_dir: Path, config: Config):
+        from pipeline import corrections
+        self.out = Path(out_dir)
+        self.config = config
+        self.opts = _outputs(config)
+        self._stored = corrections.load(self.out, self.opts)
+        self.applier = corrections.Applier(self._stored)
+        self.links: Optional[list] = [] if self.opts.get("links", True) else None
+        self.clerk: Optional[list] = [] if self.opts.get("task_list", True) else None
+        self.review: Optional[list] = [] if self.opts.get("review_page", True) else None
+
+    def correct(self, doc: dict[str, Any]) -> dict[str, Any]:
+        return self.applier.apply(doc)
+
+    def recorrect(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """The corrections applied again to a record loaded a second time (not counted again)."""
+        return self.applier.apply(doc, report=False)
+
+    def keep(self, doc: dict[str, Any]) -> None:
+        if self.links is not None:
+            from pipeline.links import link_summary
+            self.links.append(link_summary(doc))
+        if self.clerk is not None:
+            from pipeline.clerk import clerk_summary
+            self.clerk.append(clerk_summary(doc))
+        if self.review is not None:
+            from pipeline.review import review_summary
+            self.review.append(review_summary(doc))
+
+    def finish_corrections(self) -> None:
+        from pipeline import corrections
+        report = self.applier.finish()
+        if self._stored or (self.out / corrections.REPORT_NAME).exists():
+            corrections.write_report(self.out, report)
+
+    def after_write(self, report: dict, load: Callable[[str], dict[str, Any]]) -> None:
+        _after_write(self.out, self.links or [], self.clerk or [], self.review, load, report, self.config)
+
+
+def _after_write(out: Path, link_docs: list[dict], clerk_docs: list[dict], review_docs: Optional[list[dict]],
+                 load: Callable[[str], dict[str, Any]], report: dict, config: Config) -> None:
     opts = _outputs(config)
     errors = []
     links = None
@@ -60,16 +125,16 @@ def after_write(out_dir: Path, documents: list[dict[str, Any]], report: dict, co
 
     if opts.get("links", True):
         from pipeline.links import write_links
-        links = step("links.json", lambda: write_links(out, documents))
+        links = step("links.json", lambda: write_links(out, link_docs))
     if opts.get("task_list", True):
         from pipeline.clerk import write_task_list
-        step("nhiem_vu", lambda: write_task_list(out, documents, links))
+        step("nhiem_vu", lambda: write_task_list(out, clerk_docs, links))
     if opts.get("review_page", True):
-        from pipeline.review import write_review_page
+        from pipeline.review import write_review_page_streamed
         keep = (config.settings("ocr") or {}).get("keep_images") if hasattr(config, "settings") else None
-        step("review.html", lambda: write_review_page(out, documents, links=links, report=report,
-                                                     max_documents=opts.get("review_max_documents", 300),
-                                                     image_dirs=[keep] if keep else []))
+        step("review.html", lambda: write_review_page_streamed(
+            out, review_docs or [], load, links=links, report=report,
+            max_documents=opts.get("review_max_documents", 300), image_dirs=[keep] if keep else []))
     from pipeline.outputs import atomic_write_text, to_json
     err_path = out / "emitter_errors.json"
     if errors:

@@ -64,11 +64,14 @@ def display_date(iso: Optional[str]) -> str:
     return "/".join(reversed(parts)) if all(p.isdigit() for p in parts) else iso
 
 
-def citation_snippet(text: str, number_symbol: str, width: int = 90) -> Optional[str]:
-    """The words around the first place ``text`` cites ``number_symbol`` (spacing and diacritics ignored)."""
+def citation_snippet(text: str, number_symbol: str, width: int = 90,
+                     folded: Optional[str] = None) -> Optional[str]:
+    """The words around the first place ``text`` cites ``number_symbol`` (spacing and diacritics
+    ignored); ``folded``: ``fold(text)`` when the caller has it already."""
     if not text or not number_symbol:
         return None
-    folded = fold(text)
+    if folded is None:
+        folded = fold(text)
     target = normalize_number_symbol(number_symbol).lower()
     pattern = r"\s*".join(re.escape(ch) for ch in target)
     m = re.search(pattern, folded)
@@ -89,7 +92,40 @@ def _has_invalid_date_warning(doc: dict) -> bool:
     return any((w or {}).get("code") == "invalid_date" for w in doc.get("warnings") or [])
 
 
+SUMMARY_FIELDS = ("doc_id", "source", "number_symbol", "doc_type", "issuer", "issue_date")
+
+
+def link_summary(doc: dict[str, Any]) -> dict[str, Any]:
+    """What :func:`build_links` needs of a document, without its text: the header fields,
+    the warning codes, whether the date is flagged, the references, and the citation snippet
+    of each cited number and symbol (``_snippets``, read from the text here).  A run keeps one
+    of these per document instead of the whole record; ``build_links`` over the summaries
+    gives the same links as over the documents."""
+    summary: dict[str, Any] = {k: doc.get(k) for k in SUMMARY_FIELDS}
+    summary["warnings"] = [{"code": (w or {}).get("code")} for w in doc.get("warnings") or []]
+    summary["needs_review"] = ["issue_date"] if "issue_date" in (doc.get("needs_review") or []) else []
+    summary["references"] = doc.get("references") or []
+    snippets: dict[str, Optional[str]] = {}
+    text, folded = doc.get("text") or "", None
+    for ref in summary["references"]:
+        ns = (ref or {}).get("number_symbol")
+        if ns and ns not in snippets:
+            if folded is None and text:
+                folded = fold(text)
+            snippets[ns] = citation_snippet(text, ns, folded=folded)
+    summary["_snippets"] = snippets
+    return summary
+
+
+def _snippet(doc: dict[str, Any], ns: str) -> Optional[str]:
+    snippets = doc.get("_snippets")
+    if snippets is not None and ns in snippets:
+        return snippets[ns]
+    return citation_snippet(doc.get("text") or "", ns)
+
+
 def build_links(documents: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """Links between these documents (full records or :func:`link_summary` summaries)."""
     docs = [d for d in documents if d]
     by_ns: dict[str, list[dict]] = defaultdict(list)
     for d in docs:
@@ -122,7 +158,7 @@ def build_links(documents: Iterable[dict[str, Any]]) -> dict[str, Any]:
                 unresolved.append({"from_doc": citing["doc_id"], "from_source": citing.get("source"),
                                    "reference": ref})
                 continue
-            snippet = citation_snippet(citing.get("text") or "", ns)
+            snippet = _snippet(citing, ns)
             for target, issuer_ok in candidates:
                 cited_date = ref.get("issue_date")
                 citations.append({

@@ -5,11 +5,14 @@ killed run) never sees a torn file.
 """
 from __future__ import annotations
 
+import contextlib
+import csv
 import json
+import math
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Iterable
+from typing import IO, Any, Callable, Iterable, Iterator, Optional
 
 DUTY_COLUMNS = ["doc_id", "source", "doc_type", "number_symbol", "issue_date", "issuer",
                 "task_id", "task_text", "agency", "role", "deadline", "page",
@@ -89,10 +92,129 @@ def write_document(out_dir: Path, document: dict[str, Any]) -> Path:
 
 
 def write_duties(out_dir: Path, documents: Iterable[dict[str, Any]]) -> int:
-    import pandas as pd
-    rows = [row for doc in sorted(documents, key=lambda d: d["source"]) for row in duty_rows(doc)]
-    frame = pd.DataFrame(rows, columns=DUTY_COLUMNS)
-    atomic_write_text(Path(out_dir) / "duties.csv", frame.to_csv(index=False))
-    jsonl = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
-    atomic_write_text(Path(out_dir) / "duties.jsonl", jsonl)
-    return len(rows)
+    """duties.csv and duties.jsonl of these documents (sorted by source); returns the row count."""
+    with DutyWriter(out_dir) as writer:
+        for doc in sorted(documents, key=lambda d: d["source"]):
+            writer.add(doc)
+    return writer.rows
+
+
+@contextlib.contextmanager
+def atomic_writer(path: Path, mode: str = "w", encoding: Optional[str] = "utf-8") -> Iterator[IO]:
+    """A file handle on a temporary file next to ``path``, renamed into place (after fsync)
+    when the block ends without an exception and removed otherwise: written piece by piece,
+    the file appears whole or not at all."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, mode, encoding=None if "b" in mode else encoding,
+                       newline=None if "b" in mode else "") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+class DutyWriter:
+    """duties.jsonl and duties.csv written one document at a time (the caller gives them in
+    source order), so that a run never holds every duty row.
+
+    The rows go to a temporary duties.jsonl as they come; the types seen in each column are
+    kept, and at the end the CSV is written from the temporary JSONL with each column
+    formatted the way pandas' ``DataFrame(rows).to_csv(index=False)`` formats it (an int
+    column with a gap is a float column: ``3.0``; see :func:`_csv_formatter`), so the bytes
+    are those of the former all-in-memory writer.  Both files are renamed into place only
+    when ``close()`` is reached without an error."""
+
+    def __init__(self, out_dir: Path):
+        self.out = Path(out_dir)
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.rows = 0
+        self._types: dict[str, set] = {c: set() for c in DUTY_COLUMNS}
+        fd, self._jsonl_tmp = tempfile.mkstemp(dir=self.out, prefix=".duties.jsonl.", suffix=".tmp")
+        self._jsonl = os.fdopen(fd, "w", encoding="utf-8", newline="")
+        self._closed = False
+
+    def __enter__(self) -> "DutyWriter":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+    def add(self, document: dict[str, Any]) -> int:
+        rows = duty_rows(document)
+        write = self._jsonl.write
+        types = self._types
+        for r in rows:
+            for c in DUTY_COLUMNS:
+                types[c].add(type(r.get(c)))
+            write(json.dumps(r, ensure_ascii=False) + "\n")
+        self.rows += len(rows)
+        return len(rows)
+
+    def close(self) -> int:
+        if self._closed:
+            return self.rows
+        self._closed = True
+        try:
+            self._jsonl.flush()
+            os.fsync(self._jsonl.fileno())
+            self._jsonl.close()
+            formats = [_csv_formatter(self._types[c]) for c in DUTY_COLUMNS]
+            with atomic_writer(self.out / "duties.csv") as fh:
+                writer = csv.writer(fh, lineterminator="\n")
+                writer.writerow(DUTY_COLUMNS)
+                with open(self._jsonl_tmp, encoding="utf-8") as src:
+                    for line in src:
+                        row = json.loads(line)
+                        writer.writerow([f(row.get(c)) for f, c in zip(formats, DUTY_COLUMNS)])
+            os.chmod(self._jsonl_tmp, 0o666 & ~_umask())
+            os.replace(self._jsonl_tmp, self.out / "duties.jsonl")
+        except BaseException:
+            self._unlink()
+            raise
+        return self.rows
+
+    def abort(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._jsonl.close()
+        self._unlink()
+
+    def _unlink(self) -> None:
+        try:
+            os.unlink(self._jsonl_tmp)
+        except FileNotFoundError:
+            pass
+
+
+def _is_nan(v: Any) -> bool:
+    return isinstance(v, float) and math.isnan(v)
+
+
+def _csv_formatter(types: set) -> Callable[[Any], Any]:
+    """How pandas writes a column whose values have these Python types (DataFrame from a list
+    of dicts, then ``to_csv``): ints only -> int64; ints/floats with None -> float64
+    (``3.0``, None -> empty); bools only -> ``True``/``False``; anything else -> object
+    (``str(value)``, None -> empty)."""
+    kinds = set(types)
+    kinds.discard(type(None))
+    has_none = type(None) in types
+    if kinds == {int} and not has_none:
+        return lambda v: str(v)
+    if kinds and kinds <= {int, float}:
+        return lambda v: "" if v is None or _is_nan(v) else repr(float(v))
+    if kinds == {bool} and not has_none:
+        return lambda v: str(v)
+    return lambda v: "" if v is None or _is_nan(v) else (v if isinstance(v, str) else str(v))

@@ -13,7 +13,7 @@ import html
 import io
 import re
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any, Callable, Iterable, Iterator, Optional
 
 from pipeline.ids import fold
 from pipeline.links import display_date
@@ -397,29 +397,55 @@ def render_links(links: Optional[dict]) -> str:
     return f'<section class="links"><h3>Liên kết giữa các văn bản</h3><ul>{"".join(items)}</ul></section>'
 
 
-def render_page(documents: Iterable[dict], out_dir: Path, links: Optional[dict] = None,
-                report: Optional[dict] = None, max_documents: int = 300, image_dirs: Iterable[Any] = ()) -> str:
-    docs = sorted(documents, key=lambda d: d.get("source") or "")
+def review_summary(doc: dict) -> dict:
+    """What the page needs of a document to order it and list it (not to show it): doc_id,
+    source, number and symbol, its duty count and whether it needs review before the date
+    suggestions of links.json are known."""
+    return {"doc_id": doc["doc_id"], "source": doc.get("source"), "number_symbol": doc.get("number_symbol"),
+            "n_duties": sum(len(t.get("agencies") or []) for t in doc.get("tasks") or []),
+            "review": _doc_needs_review(doc, [])}
+
+
+def page_chunks(summaries: Iterable[dict], load: Callable[[str], dict], out_dir: Path,
+                links: Optional[dict] = None, report: Optional[dict] = None, max_documents: int = 300,
+                image_dirs: Iterable[Any] = ()) -> Iterator[str]:
+    """review.html piece by piece: the head, the list of documents and the links, then one
+    ``<article>`` per shown document (``load(doc_id)`` gives its record, used and dropped),
+    then the tail.  ``summaries``: :func:`review_summary` of every document."""
+    docs = sorted(summaries, key=lambda d: d.get("source") or "")
     suggestions: dict[str, list[dict]] = {}
     for s in (links or {}).get("date_suggestions", []):
         suggestions.setdefault(s["doc_id"], []).append(s)
-    flagged = [d for d in docs if _doc_needs_review(d, suggestions.get(d["doc_id"], []))]
-    ordered = flagged + [d for d in docs if d not in flagged]
-    shown, omitted = ordered[:max_documents], ordered[max_documents:]
-    n_duties = sum(len(t.get("agencies") or []) for d in docs for t in d.get("tasks") or [])
-    nav = " ".join(f'<a href="#doc-{d["doc_id"]}">{"⚠ " if d in flagged else ""}'
-                   f'{html.escape(d.get("number_symbol") or d.get("source") or d["doc_id"])}</a>' for d in shown)
-    more = f'<p class="muted">{len(omitted)} văn bản không hiển thị (giới hạn {max_documents}).</p>' if omitted else ""
-    body = "".join(render_document(d, out_dir, suggestions.get(d["doc_id"], []), image_dirs) for d in shown)
+    flags = [bool(d["review"] or suggestions.get(d["doc_id"])) for d in docs]
+    ordered = [d for d, f in zip(docs, flags) if f] + [d for d, f in zip(docs, flags) if not f]
+    n_flagged = sum(flags)
+    shown, n_omitted = ordered[:max_documents], max(0, len(ordered) - max_documents)
+    n_duties = sum(d["n_duties"] for d in docs)
+    nav = " ".join(f'<a href="#doc-{d["doc_id"]}">{"⚠ " if i < n_flagged else ""}'
+                   f'{html.escape(d.get("number_symbol") or d.get("source") or d["doc_id"])}</a>'
+                   for i, d in enumerate(shown))
+    more = (f'<p class="muted">{n_omitted} văn bản không hiển thị (giới hạn {max_documents}).</p>'
+            if n_omitted else "")
     run = ""
     if report and report.get("files") is not None:
         run = f' · {report.get("files")} tệp, {report.get("seconds", "?")} giây'
-    return ('<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f'<title>Kiểm tra kết quả đọc văn bản</title><style>{CSS}</style></head><body>'
-            f'<header class="run"><h1>Kiểm tra kết quả đọc văn bản</h1>'
-            f'<div>{len(docs)} văn bản, {n_duties} nhiệm vụ-cơ quan, {len(flagged)} văn bản cần kiểm tra{run}</div>'
-            f'</header><nav class="docs">{nav}{more}</nav>{render_links(links)}{body}</body></html>\n')
+    yield ('<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8">'
+           '<meta name="viewport" content="width=device-width, initial-scale=1">'
+           f'<title>Kiểm tra kết quả đọc văn bản</title><style>{CSS}</style></head><body>'
+           f'<header class="run"><h1>Kiểm tra kết quả đọc văn bản</h1>'
+           f'<div>{len(docs)} văn bản, {n_duties} nhiệm vụ-cơ quan, {n_flagged} văn bản cần kiểm tra{run}</div>'
+           f'</header><nav class="docs">{nav}{more}</nav>{render_links(links)}')
+    for d in shown:
+        yield render_document(load(d["doc_id"]), out_dir, suggestions.get(d["doc_id"], []), image_dirs)
+    yield "</body></html>\n"
+
+
+def render_page(documents: Iterable[dict], out_dir: Path, links: Optional[dict] = None,
+                report: Optional[dict] = None, max_documents: int = 300, image_dirs: Iterable[Any] = ()) -> str:
+    docs = list(documents)
+    by_id = {d["doc_id"]: d for d in docs}
+    return "".join(page_chunks([review_summary(d) for d in docs], by_id.__getitem__, Path(out_dir), links,
+                               report, max_documents, image_dirs))
 
 
 def write_review_page(out_dir: Path, documents: Iterable[dict], links: Optional[dict] = None,
@@ -427,7 +453,21 @@ def write_review_page(out_dir: Path, documents: Iterable[dict], links: Optional[
                       image_dirs: Iterable[Any] = ()) -> Path:
     """Write OUT/review.html. Page images come from ``pages[].image_path`` or, failing that,
     from ``<dir>/<doc_id>_p<n>.png`` in one of ``image_dirs`` (the OCR stage's keep_images)."""
-    from pipeline.outputs import atomic_write_text
+    docs = list(documents)
+    by_id = {d["doc_id"]: d for d in docs}
+    return write_review_page_streamed(out_dir, [review_summary(d) for d in docs], by_id.__getitem__,
+                                      links, report, max_documents, image_dirs)
+
+
+def write_review_page_streamed(out_dir: Path, summaries: Iterable[dict], load: Callable[[str], dict],
+                               links: Optional[dict] = None, report: Optional[dict] = None,
+                               max_documents: int = 300, image_dirs: Iterable[Any] = ()) -> Path:
+    """Write OUT/review.html one document at a time (a temporary file renamed into place):
+    at most ``max_documents`` are shown (those that need review first), each loaded with
+    ``load(doc_id)`` when its turn comes, so that the page costs one record of memory."""
+    from pipeline.outputs import atomic_writer
     path = Path(out_dir) / "review.html"
-    atomic_write_text(path, render_page(documents, Path(out_dir), links, report, max_documents, image_dirs))
+    with atomic_writer(path) as fh:
+        for chunk in page_chunks(summaries, load, Path(out_dir), links, report, max_documents, image_dirs):
+            fh.write(chunk)
     return path

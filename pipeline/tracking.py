@@ -196,37 +196,76 @@ def upsert_documents(conn: sqlite3.Connection, documents: Iterable[dict[str, Any
     Returns counts ``{"inserted", "updated", "unchanged", "deleted", "tables": {...}}``.
     ``statuses`` maps doc_id -> ok/partial for the documents table's ``status`` column.
     """
-    now = now or datetime.now(timezone.utc).isoformat(timespec="seconds")
     statuses = statuses or {}
-    counter = _Counter()
+    writer = TrackingWriter(conn, now=now, batch=None)
     with conn:
         for doc in documents:
-            doc_id = doc["doc_id"]
-            # a source whose bytes changed: its old document goes, with its tasks and duties
-            for (old_id,) in conn.execute("SELECT doc_id FROM documents WHERE source=? AND doc_id<>?",
-                                          (doc.get("source"), doc_id)).fetchall():
-                _delete_document(conn, old_id, counter)
-            row = document_row(doc, statuses.get(doc_id))
-            h = _hash(row[c] for c in DOCUMENT_COLUMNS)
-            old = conn.execute("SELECT content_hash FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
-            if old is None:
-                conn.execute(
-                    f"INSERT INTO documents (doc_id, {', '.join(DOCUMENT_COLUMNS)}, content_hash, "
-                    f"created_at, updated_at) VALUES ({', '.join('?' * (len(DOCUMENT_COLUMNS) + 4))})",
-                    (doc_id, *(row[c] for c in DOCUMENT_COLUMNS), h, now, now))
-                counter.add("documents", "inserted")
-            elif old[0] != h:
-                conn.execute(f"UPDATE documents SET {', '.join(f'{c}=?' for c in DOCUMENT_COLUMNS)}, "
-                             f"content_hash=?, updated_at=? WHERE doc_id=?",
-                             (*(row[c] for c in DOCUMENT_COLUMNS), h, now, doc_id))
-                counter.add("documents", "updated")
-            else:
-                counter.add("documents", "unchanged")
-            _sync_children(conn, "tasks", ["task_id"], TASK_COLUMNS, doc_id,
-                           {(k,): v for k, v in task_rows(doc).items()}, now, counter)
-            _sync_children(conn, "duties", ["task_id", "agency_key", "role"], DUTY_COLUMNS, doc_id,
-                           duty_table_rows(doc), now, counter)
-    return counter.summary()
+            writer.add(doc, statuses.get(doc["doc_id"]), commit=False)
+    return writer.summary()
+
+
+class TrackingWriter:
+    """The upsert of :func:`upsert_documents` one document at a time, for a run that streams
+    its records: ``add(doc, status)`` writes the rows of one document and commits every
+    ``batch`` documents (``None``: the caller commits); ``finish()`` commits the rest and
+    returns the counts.  A run killed half-way leaves whole batches; the next run's upsert
+    puts every row right again."""
+
+    def __init__(self, conn: sqlite3.Connection, now: Optional[str] = None, batch: Optional[int] = 200):
+        self.conn = conn
+        self.now = now or datetime.now(timezone.utc).isoformat(timespec="seconds")
+        self.batch = batch
+        self.counter = _Counter()
+        self._pending = 0
+
+    def add(self, doc: dict[str, Any], status: Optional[str] = None, commit: bool = True) -> None:
+        try:
+            _upsert_one(self.conn, doc, status, self.now, self.counter)
+        except BaseException:
+            if commit:
+                self.conn.rollback()
+            raise
+        self._pending += 1
+        if commit and self.batch and self._pending >= self.batch:
+            self.conn.commit()
+            self._pending = 0
+
+    def finish(self) -> dict:
+        self.conn.commit()
+        self._pending = 0
+        return self.summary()
+
+    def summary(self) -> dict:
+        return self.counter.summary()
+
+
+def _upsert_one(conn: sqlite3.Connection, doc: dict[str, Any], status: Optional[str], now: str,
+                counter: _Counter) -> None:
+    doc_id = doc["doc_id"]
+    # a source whose bytes changed: its old document goes, with its tasks and duties
+    for (old_id,) in conn.execute("SELECT doc_id FROM documents WHERE source=? AND doc_id<>?",
+                                  (doc.get("source"), doc_id)).fetchall():
+        _delete_document(conn, old_id, counter)
+    row = document_row(doc, status)
+    h = _hash(row[c] for c in DOCUMENT_COLUMNS)
+    old = conn.execute("SELECT content_hash FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
+    if old is None:
+        conn.execute(
+            f"INSERT INTO documents (doc_id, {', '.join(DOCUMENT_COLUMNS)}, content_hash, "
+            f"created_at, updated_at) VALUES ({', '.join('?' * (len(DOCUMENT_COLUMNS) + 4))})",
+            (doc_id, *(row[c] for c in DOCUMENT_COLUMNS), h, now, now))
+        counter.add("documents", "inserted")
+    elif old[0] != h:
+        conn.execute(f"UPDATE documents SET {', '.join(f'{c}=?' for c in DOCUMENT_COLUMNS)}, "
+                     f"content_hash=?, updated_at=? WHERE doc_id=?",
+                     (*(row[c] for c in DOCUMENT_COLUMNS), h, now, doc_id))
+        counter.add("documents", "updated")
+    else:
+        counter.add("documents", "unchanged")
+    _sync_children(conn, "tasks", ["task_id"], TASK_COLUMNS, doc_id,
+                   {(k,): v for k, v in task_rows(doc).items()}, now, counter)
+    _sync_children(conn, "duties", ["task_id", "agency_key", "role"], DUTY_COLUMNS, doc_id,
+                   duty_table_rows(doc), now, counter)
 
 
 def delete_sources(conn: sqlite3.Connection, sources: Iterable[str]) -> int:
