@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -63,6 +65,8 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--keep", help="write the renders and page texts here")
     ap.add_argument("--verbose", "-v", action="store_true", help="print the differing lines")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="override an OCR setting, e.g. --set upsample_below_dpi=190 --set reread_columns=false")
     ap.add_argument("--harsh", action="store_true",
                     help="degrade harder: ±3°, blur 1.2, noise 18, JPEG 40, 150 dpi")
     args = ap.parse_args(argv)
@@ -70,6 +74,9 @@ def main(argv=None) -> int:
     out_dir = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="ocr_cer_"))
     out_dir.mkdir(parents=True, exist_ok=True)
     settings = {"lang": "vie", "alt_lang": "script/Vietnamese", "dpi": 300, "page_timeout_s": 300}
+    for item in args.set:
+        key, _, value = item.partition("=")
+        settings[key] = yaml.safe_load(value)
     totals = {"clean": [0, 0], "degraded": [0, 0]}
     t_all = time.perf_counter()
     print(f"{'letter':<28} {'pages':>5} {'clean CER':>10} {'degraded CER':>13} {'s/page':>7}")
