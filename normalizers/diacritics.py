@@ -504,7 +504,7 @@ class Restorer:
         self._confusions = None
         self._noisy_cache: dict[str, list] = {}
         self._phrase_cache: dict[tuple, tuple] = {}
-        self._rowcache: dict[tuple, list] = {}
+        self._rowcache: dict[str, dict] = {}
         self._info_cache: dict[str, tuple] = {}
         self._chunk_cache: dict[str, tuple] = {}
         self._cand_cache: dict[tuple, tuple] = {}
@@ -1035,12 +1035,12 @@ class Restorer:
 
 @functools.lru_cache(maxsize=4)
 def _get_restorer(model_dir: str) -> Restorer:
-    return Restorer(model_dir or None)
+    return Restorer(model_dir)
 
 
 def get_restorer(model_dir: str | Path | None = None) -> Restorer:
-    """A cached :class:`Restorer` (loads data/lm by default)."""
-    return _get_restorer(str(model_dir) if model_dir else "")
+    """A cached :class:`Restorer` (loads data/lm by default; one instance per model folder)."""
+    return _get_restorer(str(Path(model_dir or _default_model_dir()).resolve()))
 
 
 def restore_text(text: str) -> str:
