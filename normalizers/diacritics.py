@@ -989,7 +989,7 @@ class Restorer:
                     got = ccache.get(ck)
                     if got is None:
                         cands = self._candidates(core, kind, upper_line, suspicious)
-                        if mid and kind == "no_diacritics" and len(cands) > 1:
+                        if mid and len(cands) > 1 and (kind == "no_diacritics" or core.istitle()):
                             cands = self._case_channel(core, cands)
                         got = ccache[ck] = (cands, self._lattice_key(cands))
                     phrase.append((ln, a, b, got[0], got[1]))
