@@ -82,8 +82,17 @@ def _upper_slips():
             sorted(slips.items(), key=lambda kv: len(kv[0]), reverse=True)]
 
 
+@functools.lru_cache(maxsize=1)
+def _label_lookalikes():
+    table = load_data_yaml("ocr_slips.yaml")["label_lookalikes"]
+    return re.compile(r"^(\s*)([" + "".join(map(re.escape, table)) + r"])(\)\s)", re.M), table
+
+
 def fix_upper_case_slips(text: str) -> str:
-    """Known OCR slips in upper-case lines (headers, signature blocks): "T/M BẠN THƯỜNG VỤ"."""
+    """Known OCR slips: in upper-case lines (headers, signature blocks: "T/M BẠN THƯỜNG VỤ"),
+    and the glyph read for a list label's letter ("¢) …" for "c) …")."""
+    pattern, table = _label_lookalikes()
+    text = pattern.sub(lambda m: m.group(1) + table[m.group(2)] + m.group(3), text)
     out = []
     for line in text.split("\n"):
         if _is_upper_line(line):
