@@ -11,13 +11,15 @@ in the same process on the same machine (absolute numbers depend on the machine;
    Needs tests/scanmaker.py and tesseract with `vie`; skipped with a message otherwise.
 2. text: documents/s on one core (workers=1) over /work/shared/docs/*.txt.
 3. memory: peak RSS of the driver and of the largest worker for 10 vs N (1,000) documents
-   (copies of the docs with a line added so that their hashes differ).
+   (copies of the docs with a line added so that their hashes differ), every output on
+   (links.json, task list, review.html: --memory-outputs core turns them off).
 4. workers: 1 vs 2 processes on the same documents.
 5. dask: a Dask LocalCluster vs the local process pool, same worker count.
 
 Every `directives run` is a separate child process with a fresh output folder (no resume);
-peak RSS comes from that child (VmHWM of /proc/self/status for the driver: ru_maxrss would
-count the parent's memory, kept across exec,
+peak RSS comes from that child, measured in the child itself, the process that runs
+run_paths (VmHWM of /proc/self/status for the driver; ru_maxrss of the same process is
+reported too, but Linux carries the forking parent's peak across exec into it,
 and the largest worker process sampled with psutil, when installed).
 """
 from __future__ import annotations
@@ -111,17 +113,22 @@ def _child(args_json: str) -> None:
     from pipeline.batch import run_paths
     from pipeline.config import load_config
     config = load_config(args["config"])
+    import pipeline.batch, pipeline.emitters, pipeline.executors, pipeline.manifest  # noqa: F401
+    import pipeline.clerk, pipeline.links, pipeline.review, pipeline.tracking  # noqa: F401
+    before_kb = _peak_rss_kb()       # the driver's imports, before any document
     sampler = _RssSampler()
     started = time.perf_counter()
     report = run_paths(args["paths"], args["out"], config, workers=args.get("workers"),
                        progress=False)
     wall = time.perf_counter() - started
     rss = sampler.stop()
-    self_kb = _peak_rss_kb() or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    maxrss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    self_kb = _peak_rss_kb() or maxrss_kb
     print(json.dumps({"wall": wall, "report": {k: report[k] for k in
                       ("files", "counts", "processed", "pages", "pages_ocr", "docs_per_s",
-                       "pages_per_s", "executor", "seconds", "time_per_stage")},
-                      "driver_rss_mb": self_kb / 1024, **rss}))
+                       "pages_per_s", "executor", "seconds", "time_per_stage", "duties")},
+                      "driver_rss_mb": self_kb / 1024, "driver_ru_maxrss_mb": maxrss_kb / 1024,
+                      "driver_rss_before_run_mb": before_kb / 1024 if before_kb else None, **rss}))
 
 
 REPEAT = 1
@@ -147,7 +154,7 @@ def _run_child_once(paths: list[str], config: Path, workers: int, tmp: Path) -> 
 
 
 def write_config(tmp: Path, name: str, base: Path | None, executor: dict,
-                 fast: bool = False, stages: list | None = None) -> Path:
+                 fast: bool = False, stages: list | None = None, all_outputs: bool = False) -> Path:
     import yaml
     from pipeline.resources import resource
     raw = yaml.safe_load(Path(base or resource("pipeline.yaml")).read_text(encoding="utf-8"))
@@ -157,7 +164,8 @@ def write_config(tmp: Path, name: str, base: Path | None, executor: dict,
         by_name = {st["name"]: st for st in raw.get("stages", []) if isinstance(st, dict)}
         raw["stages"] = [by_name.get(name, {"name": name}) for name in stages]
     raw["executor"] = executor
-    raw.setdefault("outputs", {}).update({"links": False, "task_list": False, "review_page": False})
+    if not all_outputs:      # links.json, the task list and review.html off: the run's own work only
+        raw.setdefault("outputs", {}).update({"links": False, "task_list": False, "review_page": False})
     path = tmp / f"{name}.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     return path
@@ -279,19 +287,30 @@ def bench_text_and_workers(a, tmp: Path, out: dict, only: set[str]) -> None:
 
 def bench_memory(a, tmp: Path, out: dict) -> None:
     fast = a.memory_config != "full"
-    cfg = write_config(tmp, "memory", a.config, {"kind": "local"}, fast=fast)
-    small = run_child([str(replicate(10, tmp / "mem10"))], cfg, 2, tmp)
-    big = run_child([str(replicate(a.memory_docs, tmp / "membig"))], cfg, 2, tmp)
+    all_outputs = a.memory_outputs == "all"
+    cfg = write_config(tmp, "memory", a.config, {"kind": "local"}, fast=fast, all_outputs=all_outputs)
+    w = a.memory_workers
+    small = run_child([str(replicate(10, tmp / "mem10"))], cfg, w, tmp)
+    big = run_child([str(replicate(a.memory_docs, tmp / "membig"))], cfg, w, tmp)
     out["memory"] = {"stages": "ingest+normalize" if fast else "full pipeline",
+                     "outputs": a.memory_outputs, "workers": w,
                      "docs_small": 10, "docs_big": a.memory_docs,
+                     "duties": [small["report"]["duties"], big["report"]["duties"]],
+                     "counts": [small["report"]["counts"], big["report"]["counts"]],
                      "driver_rss_mb": [small["driver_rss_mb"], big["driver_rss_mb"]],
+                     "driver_ru_maxrss_mb": [small["driver_ru_maxrss_mb"], big["driver_ru_maxrss_mb"]],
+                     "driver_rss_before_run_mb": [small["driver_rss_before_run_mb"],
+                                                  big["driver_rss_before_run_mb"]],
                      "worker_rss_mb": [small["worker_rss_mb"], big["worker_rss_mb"]],
                      "driver_ratio": big["driver_rss_mb"] / small["driver_rss_mb"],
                      "worker_ratio": (big["worker_rss_mb"] / small["worker_rss_mb"]
                                       if small["worker_rss_mb"] else None)}
     m = out["memory"]
-    print(f"memory ({m['stages']}, 2 workers): driver peak RSS {fmt(small['driver_rss_mb'], 0)} MB "
-          f"for 10 docs, {fmt(big['driver_rss_mb'], 0)} MB for {a.memory_docs} -> x{fmt(m['driver_ratio'])}; "
+    print(f"memory ({m['stages']}, outputs: {m['outputs']}, {w} worker(s)): driver peak RSS "
+          f"{fmt(small['driver_rss_mb'], 1)} MB for 10 docs, {fmt(big['driver_rss_mb'], 1)} MB for "
+          f"{a.memory_docs} -> x{fmt(m['driver_ratio'], 3)} (after imports, before the run: "
+          f"{fmt(small['driver_rss_before_run_mb'], 1)} / {fmt(big['driver_rss_before_run_mb'], 1)} MB; "
+          f"{m['duties'][0]} / {m['duties'][1]} duties; {m['counts'][1]}); "
           f"largest worker {fmt(small['worker_rss_mb'], 0)} -> {fmt(big['worker_rss_mb'], 0)} MB "
           f"-> x{fmt(m['worker_ratio'])}")
 
@@ -315,6 +334,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--memory-config", choices=["fast", "full"], default="fast",
                    help="fast: ingest+normalize only (default; the driver's memory is what grows "
                         "with the number of documents); full: the whole pipeline")
+    p.add_argument("--memory-outputs", choices=["all", "core"], default="all",
+                   help="all: every output of a run (links.json, task list, review.html too; default); "
+                        "core: documents, duties, tracking database and run.json only")
+    p.add_argument("--memory-workers", type=int, default=2,
+                   help="worker processes of the memory runs (the driver does not run documents)")
     p.add_argument("--json", type=Path, default=None, help="also write the figures here")
     p.add_argument("--repeat", type=int, default=1,
                    help="run each `directives run` this many times and keep the fastest")

@@ -45,6 +45,22 @@ def _fake_duties(doc, settings):
     return doc
 
 
+@stage("test_fake_header")
+def _fake_header(doc, settings):
+    """Number, date and a reference to the previous letter read from the test letters' first lines."""
+    import re
+    from pipeline.model import Reference
+    m = re.search(r"Số: (\d+)/CV-UBND", doc.text or "")
+    if m:
+        k = int(m.group(1))
+        doc.number_symbol, doc.issuer = f"{k}/CV-UBND", "Ủy ban nhân dân tỉnh Lai Châu"
+        doc.issue_date = None if k == 4 else f"2024-03-{k % 27 + 1:02d}"
+        if k:
+            doc.references = [Reference(doc_type="Công văn", number_symbol=f"{k - 1}/CV-UBND",
+                                        issue_date=f"2024-03-{k % 27 + 1:02d}")]
+    return doc
+
+
 @stage("test_sleep")
 def _sleep(doc, settings):
     if settings.get("only") and settings["only"] not in Path(doc.source).name:
@@ -393,3 +409,131 @@ def test_one_run_per_output_folder(tmp_path):
         with pytest.raises(RuntimeError, match="another"):
             run_paths([str(DOCS[0])], out, cfg, workers=1, progress=False)
     assert run_paths([str(DOCS[0])], out, cfg, workers=1, progress=False)["files"] == 1
+
+
+# ------------------------------------------------------------------ streaming (issue 5)
+
+def _letter(k: int) -> str:
+    return (f"ỦY BAN NHÂN DÂN TỈNH LAI CHÂU\nSố: {k}/CV-UBND\nLai Châu, ngày {k % 27 + 1} tháng 3 năm 2024\n"
+            f"CÔNG VĂN\nVề việc thực hiện nhiệm vụ số {k}\n"
+            + (f"Thực hiện Công văn số {k - 1}/CV-UBND ngày {k % 27 + 1}/3/2024 của UBND tỉnh.\n" if k else "")
+            + "Yêu cầu các sở, ban, ngành thực hiện nghiêm túc. " * (k % 5 + 1) + "\n")
+
+
+def test_driver_streams_records_and_writes_what_the_list_writers_write(tmp_path, monkeypatch):
+    """At most a couple of full records are alive at once while the driver writes duties,
+    the tracking database, the corrections, links.json, the task list and review.html; the
+    files are those the all-in-memory writers give for the same documents."""
+    import copy
+    import weakref
+
+    from pipeline import batch, corrections, emitters
+    from pipeline.outputs import write_duties
+    from pipeline.tracking import open_db, upsert_documents
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for k in range(30):
+        (folder / f"cv{k:02d}.txt").write_text(_letter(k), encoding="utf-8")
+    raw = json.loads(write_config(tmp_path).read_text(encoding="utf-8"))
+    raw["outputs"] = {"documents": True}              # every output on
+    raw["stages"].append({"name": "test_fake_header"})
+    cfg_path = tmp_path / "all.yaml"
+    cfg_path.write_text(json.dumps(raw, ensure_ascii=False), encoding="utf-8")
+    cfg = load_config(cfg_path)
+    out = tmp_path / "out"
+    first = batch.run_paths([str(folder)], out, cfg, workers=1, progress=False)
+    assert first["counts"].get("failed", 0) == 0 and first["duties"] > 0
+
+    # a clerk's correction of one duty, applied while the next run streams
+    docs = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in (out / "documents").glob("*.json")}
+    target = sorted(docs.values(), key=lambda d: d["source"])[3]
+    task = target["tasks"][0]
+    ag = task["agencies"][0]
+    from pipeline.ids import duty_id
+    row_id = duty_id(target["doc_id"], task["id"], ag["name"], ag["role"])
+    corrections.store(out, [{"row_id": row_id, "kind": "update", "doc_id": target["doc_id"],
+                             "task_id": task["id"], "fields": {"deadline": "2024-12-31", "role": "coordinate"},
+                             "extracted": {"agency": ag["name"], "role": ag["role"], "deadline": None},
+                             "note": "đã sửa"}])
+
+    class Record(dict):      # a dict that a weak reference can follow
+        pass
+
+    refs: list = []          # a weak reference to every record loaded
+    peaks, loads = [], []
+
+    def n_alive() -> int:
+        return sum(r() is not None for r in refs)
+    real_load = batch.load_record
+
+    def counting_load(manifest, key, item):
+        record = Record(real_load(manifest, key, item))
+        refs.append(weakref.ref(record))
+        loads.append(record["doc_id"])
+        peaks.append(n_alive())
+        return record
+
+    monkeypatch.setattr(batch, "load_record", counting_load)
+    report = batch.run_paths([str(folder)], out, cfg, workers=1, progress=False)
+    assert report["skipped"] == 30 and report["duties"] > 0
+    assert len(loads) >= 30                      # every record read back, one at a time
+    assert max(peaks) <= 2, peaks
+    assert n_alive() == 0                        # nothing keeps a record after the run
+    assert json.loads((out / corrections.REPORT_NAME).read_text(encoding="utf-8"))["applied"] == 1
+
+    # the same documents through the all-in-memory writers
+    ref = tmp_path / "ref"
+    ref.mkdir()
+    shutil.copy(out / "directives.sqlite", ref / "directives.sqlite")
+    conn = sqlite3.connect(ref / "directives.sqlite")
+    with conn:
+        for table in ("documents", "tasks", "duties"):
+            conn.execute(f"DELETE FROM {table}")
+    conn.close()
+    documents = sorted(docs.values(), key=lambda d: d["source"])
+    corrected = emitters.before_write(ref, copy.deepcopy(documents), cfg)
+    n = write_duties(ref, corrected)
+    conn = open_db(ref / "directives.sqlite")
+    upsert_documents(conn, corrected, {d["doc_id"]: "ok" for d in corrected})
+    conn.close()
+    emitters.after_write(ref, corrected, report, cfg)
+    assert n == report["duties"]
+    for name in ("duties.csv", "duties.jsonl", "links.json", "nhiem_vu.csv", "nhiem_vu.index.json",
+                 "review.html", corrections.REPORT_NAME):
+        assert (out / name).read_bytes() == (ref / name).read_bytes(), name
+    assert b"2024-12-31" in (out / "duties.csv").read_bytes()
+    assert json.loads((out / "links.json").read_text(encoding="utf-8"))["counts"]["citations"] > 0
+    assert snapshot(out)["sqlite:duties"] == snapshot(ref)["sqlite:duties"]
+
+
+def test_streamed_duties_csv_is_byte_identical_to_pandas(tmp_path):
+    """duties.csv written row by row formats every column as pandas' DataFrame.to_csv did
+    (an int column with a gap is a float column, bools, NaN, quoting, line breaks)."""
+    import pandas as pd
+
+    from pipeline.outputs import DUTY_COLUMNS, duty_rows, write_duties
+    rnd = random.Random(5)
+    values = [None, 1, 2, 0.5, 0.9, 1.0, "x", 'a,"b"\nc', "", True, False, float("nan"), 0.1 + 0.2]
+    for trial in range(150):
+        docs = []
+        for d in range(rnd.randint(0, 4)):
+            tasks = []
+            for t in range(rnd.randint(0, 3)):
+                ags = [{"name": rnd.choice(["A", "B, C", 'Sở "x"']), "role": "lead",
+                        **({"confidence": rnd.choice(values)} if rnd.random() < .5 else {}),
+                        **({"deadline": rnd.choice(values)} if rnd.random() < .3 else {}),
+                        "needs_review": rnd.choice([True, False, None])} for _ in range(rnd.randint(0, 3))]
+                tasks.append({"id": str(t), "text": rnd.choice(["t", "", "x\r\ny"]), "agencies": ags,
+                              "page": rnd.choice([None, 1, 2] if trial % 3 else [1, 2]),
+                              "deadline": rnd.choice([None, "2020-01-01"])})
+            docs.append({"doc_id": f"{d:016d}", "source": rnd.choice(["b.txt", "a.txt", "c"]), "tasks": tasks,
+                         "issue_date": rnd.choice([None, "2020"]), "doc_type": rnd.choice([None, "CV", 3])})
+        out = tmp_path / f"t{trial}"
+        assert write_duties(out, docs) == sum(len(duty_rows(d)) for d in docs)
+        rows = [r for doc in sorted(docs, key=lambda d: d["source"]) for r in duty_rows(doc)]
+        assert (out / "duties.csv").read_bytes() == \
+            pd.DataFrame(rows, columns=DUTY_COLUMNS).to_csv(index=False).encode("utf-8"), trial
+        assert (out / "duties.jsonl").read_bytes() == \
+            "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8")
+        assert not [p for p in out.iterdir() if p.name.startswith(".")]    # no temporary file left
