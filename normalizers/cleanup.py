@@ -57,20 +57,17 @@ def join_broken_header_lines(text: str) -> str:
     text = _DATE_BREAK.sub(r"\1 \2", text)
     text = _MONTH_BREAK.sub(r"\1 \2", text)
     text = _LABEL_BREAK.sub(r"\1 \2", text)
-    lines = text.split("\n")
+    grammar = load_data_yaml("grammar.yaml")
+    openers, closers = set(grammar["header_openers"]), set(grammar["header_closers"])
     out: list[str] = []
-    for line in lines:
+    for line in text.split("\n"):
         s = line.strip()
-        if out:
-            prev = out[-1].strip()
-            # one upper-case word alone on a line inside an upper-case name
-            lone = lambda x: len(x.split()) == 1 and len(x) >= 2 and _is_upper_line(x) and x.isalpha()
-            if prev and s and _is_upper_line(prev) and _is_upper_line(s) and (lone(prev) or lone(s)) \
-                    and not prev.endswith((".", ":", ";")) and prev not in ("KT.", "TM.", "TL."):
-                if lone(prev) and prev in {"ỦY", "UỶ", "UBND", "BỘ", "SỞ", "BAN", "TỈNH", "ĐẢNG", "VĂN", "CHỦ"} \
-                        or lone(s) and s in {"PHỦ", "DÂN", "NAM", "TỈNH", "ỦY", "UỶ", "HỘI", "TRỊ"}:
-                    out[-1] = f"{prev} {s}"
-                    continue
+        prev = out[-1].strip() if out else ""
+        # one upper-case word alone on a line inside an upper-case name
+        if prev in openers and _is_upper_line(s) or s in closers and _is_upper_line(prev) \
+                and not prev.endswith((".", ":", ";")):
+            out[-1] = f"{prev} {s}"
+            continue
         out.append(line)
     return "\n".join(out)
 

@@ -235,6 +235,7 @@ def test_place_is_cleaned_of_symbols_and_spelled_as_the_gazetteer():
 def test_upper_case_ocr_slips_fixed_only_in_upper_case_lines():
     from normalizers.cleanup import fix_upper_case_slips
     assert fix_upper_case_slips("T/M BẠN THƯỜNG VỤ\nbạn đọc") == "T/M BAN THƯỜNG VỤ\nbạn đọc"
+    assert fix_upper_case_slips("ỦY BAN NHÂN DÂN TỈNH HÀ TĨNH") == "ỦY BAN NHÂN DÂN TỈNH HÀ TĨNH"
     assert fix_upper_case_slips("b) Đề nghị\n¢) Sở Thông tin\ngiá 5¢) x") == "b) Đề nghị\nc) Sở Thông tin\ngiá 5¢) x"
 
 
