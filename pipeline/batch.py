@@ -32,6 +32,7 @@ from pipeline.outputs import DutyWriter, atomic_write_text, to_json, write_docum
 from pipeline.runner import FileResult
 
 IGNORED_NAMES = {"thumbs.db", "desktop.ini", "icon\r"}
+SQLITE_CACHE_KIB = 256   # page cache of the manifest and tracking connections (SQLite's default: 2 MiB each)
 
 
 def _is_within(path: Path, folder: Optional[Path]) -> bool:
@@ -175,6 +176,7 @@ def _run(paths, out: Path, config: Config, workers, scheduler, force, retry_fail
     executor_info: dict[str, Any] = {"kind": "none", "note": "nothing to do: every file was done before"}
     bar = Progress(len(todo), skipped=sum(i.skipped for i in items), enabled=progress)
     worker_crashes = 0
+    tasks: list = []
     work_started = time.perf_counter()
     try:
         if todo:
@@ -260,10 +262,14 @@ def _run(paths, out: Path, config: Config, workers, scheduler, force, retry_fail
     atomic_write_text(out / "run.json", to_json(report))
     manifest.finish_run(run_id, report["files"], report["processed"], report["skipped"],
                         report["counts"])
-    by_id = {i.result.document["doc_id"]: i for i in with_record}
+    # what the review page needs to read a record again; the per-file state goes before the
+    # emitters run (pandas, openpyxl), so that the driver's peak does not carry it
+    by_id = {i.result.document["doc_id"]: (i.sha256, i.source) for i in with_record}
+    del items, results, with_record, statuses, first_of, todo, tasks
 
     def load(doc_id: str) -> dict:
-        item = by_id[doc_id]
+        sha256, source = by_id[doc_id]
+        item = Item(path=Path(source), root=Path("."), source=source, sha256=sha256)
         return streamed.recorrect(load_record(manifest, key, item))
 
     try:
@@ -326,6 +332,8 @@ class _Tracking:
         from pipeline.tracking import TrackingWriter, db_path, open_db
         self.path = db_path(out, config.outputs)
         self.conn = open_db(self.path) if self.path is not None else None
+        if self.conn is not None:   # rows are written once, one document at a time: a small cache
+            self.conn.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         self.writer = TrackingWriter(self.conn, batch=self.BATCH) if self.conn is not None else None
 
     def add(self, doc: dict, status: Optional[str]) -> None:

@@ -131,6 +131,9 @@ class Manifest:
         self.conn = sqlite3.connect(str(self.path), timeout=30)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
+        # a run reads each record once (keyed look-ups): a small page cache keeps the
+        # driver's memory flat however many records pass through it
+        self.conn.execute("PRAGMA cache_size=-256")
         self.conn.executescript(_SCHEMA)
         columns = {r[1] for r in self.conn.execute("PRAGMA table_info(results)")}
         if "code" not in columns:      # a manifest written before the column existed
