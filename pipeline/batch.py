@@ -28,7 +28,8 @@ from typing import Any, Iterable, Iterator, Optional
 
 from pipeline import emitters
 from pipeline.config import Config
-from pipeline.outputs import DutyWriter, atomic_write_text, to_json, write_document
+from pipeline.outputs import DutyWriter, to_json, write_document
+from pipeline.outputs import write_json as write_json_file
 from pipeline.runner import FileResult
 
 IGNORED_NAMES = {"thumbs.db", "desktop.ini", "icon\r"}
@@ -68,7 +69,7 @@ def find_sources(paths: Iterable[str | Path], exclude: Optional[str | Path] = No
     return found
 
 
-@dataclass
+@dataclass(slots=True)
 class Item:
     """One input file of this run and what became of it."""
     path: Path
@@ -259,7 +260,7 @@ def _run(paths, out: Path, config: Config, workers, scheduler, force, retry_fail
                           executor=executor_info, work_seconds=work_seconds,
                           worker_crashes=worker_crashes, tracking=tracking, stale_code=stale_code,
                           review_queue=queue.summary())
-    atomic_write_text(out / "run.json", to_json(report))
+    write_json_file(out / "run.json", report)
     manifest.finish_run(run_id, report["files"], report["processed"], report["skipped"],
                         report["counts"])
     # what the review page needs to read a record again; the per-file state goes before the

@@ -54,6 +54,14 @@ def to_json(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
 
 
+def write_json(path: Path, obj: Any) -> None:
+    """``to_json(obj)`` written atomically piece by piece (the same bytes, without building the
+    whole text in memory: run.json of a large archive has one entry per file)."""
+    with atomic_writer(path) as fh:
+        json.dump(obj, fh, ensure_ascii=False, indent=2, sort_keys=False)
+        fh.write("\n")
+
+
 def duty_rows(document: dict[str, Any]) -> list[dict[str, Any]]:
     """One flat row per task × agency (RECORDS.md, Duty)."""
     from pipeline.ids import duty_id, task_key
