@@ -44,7 +44,8 @@ class OcrWord:
 
 
 @dataclass
-class Segment:
+class WordGroup:
+    """Words read together (a segment, a row, a line), with the box around them."""
     words: list[OcrWord]
 
     @property
@@ -67,35 +68,25 @@ class Segment:
     def text(self) -> str:
         return " ".join(w.text for w in self.words)
 
-
-@dataclass
-class Row:
-    words: list[OcrWord]
-    segments: list[Segment] = field(default_factory=list)
-
-    @property
-    def top(self) -> int:
-        return min(w.top for w in self.words)
-
-    @property
-    def bottom(self) -> int:
-        return max(w.bottom for w in self.words)
-
-
-@dataclass
-class Line:
-    """One output line: its words, and which part of the letter it belongs to."""
-    words: list[OcrWord]
-    zone: str = "body"     # header_left | header_right | body | end_left | end_right
-
-    @property
-    def text(self) -> str:
-        return " ".join(w.text for w in self.words)
-
     @property
     def box(self) -> tuple[int, int, int, int]:
-        return (min(w.left for w in self.words), min(w.top for w in self.words),
-                max(w.right for w in self.words), max(w.bottom for w in self.words))
+        return (self.left, self.top, self.right, self.bottom)
+
+
+@dataclass
+class Segment(WordGroup):
+    pass
+
+
+@dataclass
+class Row(WordGroup):
+    segments: list[Segment] = field(default_factory=list)
+
+
+@dataclass
+class Line(WordGroup):
+    """One output line: its words, and which part of the letter it belongs to."""
+    zone: str = "body"     # header_left | header_right | body | end_left | end_right
 
 
 def fold(text: str) -> str:
