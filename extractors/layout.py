@@ -17,6 +17,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Optional
 
+from normalizers.syllables import strip_accents
+
 
 @dataclass
 class OcrWord:
@@ -91,8 +93,7 @@ class Line(WordGroup):
 
 def fold(text: str) -> str:
     """Lower case without diacritics (đ -> d), for matching damaged OCR text."""
-    text = unicodedata.normalize("NFD", text.lower()).replace("đ", "d")
-    return "".join(ch for ch in text if not unicodedata.combining(ch))
+    return strip_accents(text.lower())
 
 
 # characters Tesseract's Vietnamese model emits that Vietnamese never uses, and the letter
