@@ -250,25 +250,28 @@ def _documents_index(documents: Iterable[dict]) -> dict[str, dict]:
 def write_task_list(out_dir: Path, documents: list[dict[str, Any]], links: Optional[dict] = None) -> int:
     """Write nhiem_vu.csv (UTF-8 with BOM), nhiem_vu.xlsx and nhiem_vu.index.json; return the row count."""
     import pandas as pd
-    from pipeline.outputs import atomic_write_bytes, atomic_write_text, to_json
+    from pipeline.outputs import atomic_writer, write_json
 
     out = Path(out_dir)
     rows = task_rows(documents, links)
     frame = pd.DataFrame([{c: r[c] for c in COLUMNS} for r in rows], columns=COLUMNS)
-    atomic_write_bytes(out / "nhiem_vu.csv", frame.to_csv(index=False).encode("utf-8-sig"))
+    # written straight to the (temporary) files: no copy of a whole file in memory
+    with atomic_writer(out / "nhiem_vu.csv", encoding="utf-8-sig") as fh:
+        frame.to_csv(fh, index=False)
 
     shown = {r[COL_ROW_ID]: r["_shown"] for r in rows}
     index = {"columns": COLUMNS, "rows": shown, "documents": _documents_index(documents)}
-    atomic_write_text(out / INDEX_FILE, to_json(index))
+    write_json(out / INDEX_FILE, index)
+    del index
 
-    buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
-        frame.to_excel(writer, sheet_name=SHEET, index=False)
-        pd.DataFrame({"row_id": list(shown), "shown": [json.dumps(v, ensure_ascii=False) for v in shown.values()]}
-                     ).to_excel(writer, sheet_name=EXPORT_SHEET, index=False)
-        _format_sheet(writer.book[SHEET], rows)
-        writer.book[EXPORT_SHEET].sheet_state = "hidden"
-    atomic_write_bytes(out / "nhiem_vu.xlsx", buf.getvalue())
+    with atomic_writer(out / "nhiem_vu.xlsx", "wb") as fh:
+        with pd.ExcelWriter(fh, engine="openpyxl") as writer:
+            frame.to_excel(writer, sheet_name=SHEET, index=False)
+            pd.DataFrame({"row_id": list(shown),
+                          "shown": [json.dumps(v, ensure_ascii=False) for v in shown.values()]}
+                         ).to_excel(writer, sheet_name=EXPORT_SHEET, index=False)
+            _format_sheet(writer.book[SHEET], rows)
+            writer.book[EXPORT_SHEET].sheet_state = "hidden"
     return len(rows)
 
 
