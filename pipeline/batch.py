@@ -10,7 +10,9 @@ The driver (this module) is the only writer of the output folder:
    manifest and commit: a killed run resumes where it stopped;
 3. assemble duties.csv / duties.jsonl from the stored records of *this run's inputs* (never
    appended by workers), upsert the tracking database (pipeline/tracking.py) and write
-   run.json, with the emitter hooks around them.
+   run.json, with the emitter hooks around them.  The driver streams: it keeps a slim result
+   per file and reads the records back from the manifest one at a time (``iter_records``),
+   so its memory does not grow with the archive (docs/batch.md).
 
 A folder is walked recursively; hidden files and folders, the output folder itself and
 a few system files (Thumbs.db, desktop.ini) are left out.  Every other file is a source:
