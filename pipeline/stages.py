@@ -47,7 +47,7 @@ def restore_diacritics(doc: Document, settings: dict) -> Document:
         doc.provenance["restoration"] = {
             "changed_tokens": len(restored.tokens),
             "low_confidence_tokens": len(low),
-            "line_kinds": {k: restored.line_kinds.count(k) for k in set(restored.line_kinds)},
+            "line_kinds": {k: restored.line_kinds.count(k) for k in sorted(set(restored.line_kinds))},
         }
         doc.warn("diacritics_restored",
                  f"{len(restored.tokens)} tokens restored or repaired ({len(low)} with low confidence)")
