@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass, field
 from typing import Optional
 
 from extractors.dates import LONG_DATE, iso_date
@@ -101,18 +100,6 @@ def gazetteer_place(place: str) -> str:
     return place
 
 
-@dataclass
-class Header:
-    lines: list[str] = field(default_factory=list)   # the header region
-    end: int = 0                                     # index of the first line after it
-
-
-def strip_motto(line: str) -> str:
-    for pattern in (MOTTO, MOTTO_2, PARTY):
-        line = pattern.sub(" ", line)
-    return collapse_spaces(line)
-
-
 def header_region(lines: list[str], limit: int = 60) -> int:
     """Index of the first body line: the header ends at Kính gửi, a long paragraph or a body opener."""
     seen_type = False
@@ -146,21 +133,16 @@ def blank_motto(text: str) -> str:
 
 def _issuer_lines(lines: list[str]) -> list[str]:
     out = []
-    lines = blank_motto("\n".join(lines)).split("\n")
-    for raw in lines:
-        s = strip_motto(raw.strip().strip("*").strip())
-        if NUMBER_LINE.search(s):
-            s = s[:NUMBER_LINE.search(s).start()].strip()
-            if s:
-                out.append(s)
+    for raw in blank_motto("\n".join(lines)).split("\n"):
+        s = collapse_spaces(raw.strip().strip("*"))
+        number = NUMBER_LINE.search(s)
+        if number:
+            if s[:number.start()].strip():
+                out.append(s[:number.start()].strip())
             break
         if PLACE_DATE.search(raw) or KINH_GUI.match(s) or type_from_line(s):
             break
         if not s or SEPARATOR.match(s):
-            if out and not s:
-                continue
-            continue
-        if MOTTO.search(raw) or MOTTO_2.search(raw) or PARTY.search(raw):
             continue
         if not is_upper(s):
             break

@@ -61,7 +61,7 @@ def split_list_block(lines: list[str], start_rest: str) -> tuple[list[str], int]
             continue
         if BULLET.match(s):
             entries.append(clean_entry(s))
-        elif entries and (entries[-1].endswith(",") or _ends_open(lines, used)) and not is_upper(s):
+        elif entries and _ends_open(lines, used) and not is_upper(s):
             entries[-1] = clean_entry(entries[-1] + " " + s)
         else:
             break
@@ -96,7 +96,7 @@ def extract_parties(doc: Document, settings: dict) -> Document:
     for i in range(len(lines) - 1, -1, -1):
         m = NOI_NHAN.match(lines[i])
         if m:
-            doc.distribution, used = split_list_block(lines[i + 1:], m.group("rest"))
+            doc.distribution, _ = split_list_block(lines[i + 1:], m.group("rest"))
             closing_start = i
             break
     doc.signer = extract_signer(lines, closing_start)
