@@ -76,6 +76,17 @@ def _crash(doc, settings):
     return doc
 
 
+def inbox(tmp: Path, n: int, extra: tuple | None = None) -> Path:
+    """tmp/in with the first n real documents as d0.txt … and, optionally, one more file."""
+    folder = tmp / "in"
+    folder.mkdir()
+    for i, src in enumerate(DOCS[:n]):
+        shutil.copy(src, folder / f"d{i}.txt")
+    if extra:
+        shutil.copy(extra[0], folder / extra[1])
+    return folder
+
+
 def write_config(tmp: Path, executor: dict | None = None, extra_stages: list | None = None) -> Path:
     stages = [{"name": "ingest"}, {"name": "ocr", "settings": {"lang": "vie", "page_timeout_s": 30}},
               {"name": "normalize"}, {"name": "test_fake_duties"}, *(extra_stages or [])]
@@ -240,10 +251,7 @@ def test_mixed_folder_on_dask_scheduler(tmp_path):
 def test_dask_local_cluster_from_config(tmp_path):
     """executor: {kind: dask} with no scheduler starts a LocalCluster."""
     from pipeline.batch import run_paths
-    folder = tmp_path / "in"
-    folder.mkdir()
-    for i, src in enumerate(DOCS[:3]):
-        shutil.copy(src, folder / f"d{i}.txt")
+    folder = inbox(tmp_path, 3)
     cfg = load_config(write_config(tmp_path, executor={"kind": "dask", "workers": 1, "processes": False}))
     report = run_paths([str(folder)], tmp_path / "out", cfg, progress=False)
     assert report["executor"]["kind"] == "dask" and report["executor"]["scheduler"] == "LocalCluster"
@@ -252,11 +260,7 @@ def test_dask_local_cluster_from_config(tmp_path):
 
 def test_worker_crash_marks_only_that_file(tmp_path):
     from pipeline.batch import run_paths
-    folder = tmp_path / "in"
-    folder.mkdir()
-    for i, src in enumerate(DOCS[:4]):
-        shutil.copy(src, folder / f"d{i}.txt")
-    shutil.copy(DOCS[5], folder / "will_crash.txt")
+    folder = inbox(tmp_path, 4, extra=(DOCS[5], "will_crash.txt"))
     cfg = load_config(write_config(tmp_path, extra_stages=[{"name": "test_crash"}]))
     report = run_paths([str(folder)], tmp_path / "out", cfg, workers=2, progress=False)
     got = {f["source"]: f for f in report["files_detail"]}
@@ -269,11 +273,7 @@ def test_worker_crash_marks_only_that_file(tmp_path):
 def test_worker_crash_on_dask_marks_only_that_file(tmp_path):
     import dask
     from pipeline.batch import run_paths
-    folder = tmp_path / "in"
-    folder.mkdir()
-    for i, src in enumerate(DOCS[:2]):
-        shutil.copy(src, folder / f"d{i}.txt")
-    shutil.copy(DOCS[5], folder / "will_crash.txt")
+    folder = inbox(tmp_path, 2, extra=(DOCS[5], "will_crash.txt"))
     cfg = load_config(write_config(tmp_path, executor={"kind": "dask", "workers": 1, "processes": True},
                                    extra_stages=[{"name": "test_crash"}]))
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
@@ -285,11 +285,7 @@ def test_worker_crash_on_dask_marks_only_that_file(tmp_path):
 
 def test_document_over_time_limit_is_stopped(tmp_path):
     from pipeline.batch import run_paths
-    folder = tmp_path / "in"
-    folder.mkdir()
-    for i, src in enumerate(DOCS[:3]):
-        shutil.copy(src, folder / f"d{i}.txt")
-    shutil.copy(DOCS[4], folder / "slow.txt")
+    folder = inbox(tmp_path, 3, extra=(DOCS[4], "slow.txt"))
     cfg = load_config(write_config(
         tmp_path, executor={"kind": "local", "document_timeout_s": 3},
         extra_stages=[{"name": "test_sleep", "settings": {"seconds": 120, "only": "slow"}}]))
