@@ -470,12 +470,18 @@ _PLAIN_JUNK_RE = re.compile(r"[^\W_]*[¢€©®§£¥|$¬°™@&#]?[^\W_]*")   #
 
 
 def _split_chunk(chunk: str) -> tuple[int, int]:
-    """(start, end) of the core inside the chunk."""
+    """(start, end) of the core inside the chunk.  An "&" glued to a letter stays in the
+    core: OCR reads a lost vowel so (S& = Sở, x& = xã, &p = áp)."""
     core = chunk.strip(PUNCT)
     if not core:
         return len(chunk), len(chunk)
     s = chunk.find(core)
-    return s, s + len(core)
+    e = s + len(core)
+    if e < len(chunk) and chunk[e] == "&" and core[-1].isalpha():
+        e += 1
+    elif s > 0 and chunk[s - 1] == "&" and core[0].isalpha():
+        s -= 1
+    return s, e
 
 
 def _default_model_dir() -> Path:
@@ -611,7 +617,7 @@ class Restorer:
     def _is_junk(self, c: str) -> bool:
         """Letters mixed with OCR junk (bi¢t) or with digits that stand for letters (1a, t6, v6i);
         not units and codes (km2, g1, 15/CT-UBND)."""
-        if any(ch in "¢€©®§£¥|$¬°™" for ch in c):
+        if any(ch in "¢€©®§£¥|$¬°™" for ch in c) or (len(c) > 1 and "&" in (c[0], c[-1])):
             return True
         if not _MIXED_RE.fullmatch(c):
             return False
@@ -797,7 +803,7 @@ class Restorer:
         if not core:
             return []
         if kind == "noisy":
-            if (core.isupper() and len(core) >= 2 and not upper_line
+            if (core.isupper() and sum(ch.isalpha() for ch in core) >= 2 and not upper_line
                     and (len(core) < 3 or core.lower() not in self.key2ids)
                     and self._syl_id(_fix_word(core.lower())) == UNK):
                 return [(UNK, 0, None)]                  # acronym
@@ -852,9 +858,13 @@ class Restorer:
     def _case_channel(self, core: str, cands):
         """Add the cost of the observed letter case inside a sentence to each form."""
         lm = self.lm
-        if lm.title_cost is None or core.isupper():
+        one = False
+        if not core.isalpha():                 # S6, S&: one capital letter reads as Title case
+            core = "".join(ch for ch in core if ch.isalpha())
+            one = len(core) == 1
+        if lm.title_cost is None or (core.isupper() and not one):
             return cands
-        if core[:1].isupper() and core[1:].islower():
+        if core[:1].isupper() and (one or core[1:].islower()):
             table = lm.title_cost
         elif core.islower():
             table = lm.lower_cost

@@ -1,7 +1,9 @@
 """Learn how Tesseract misreads Vietnamese, and propose repairs for noisy OCR tokens.
 
 Learning (:func:`learn_confusions`): lines of clean text (../shared/docs/*.txt, dev
-part only) are rendered to page images with PIL and DejaVu Serif, read back by
+part only) are rendered to page images with PIL in three serif fonts with Vietnamese
+glyphs (DejaVu Serif, Liberation Serif 2.x — metric twin of Times New Roman, the
+office font —, Noto Serif), clean and degraded like a scan, read back by
 ``tesseract -l eng`` (the failure mode of old archives OCR'd with the wrong
 model), aligned with the truth line by line and word by word (rapidfuzz
 Levenshtein opcodes), and counted into
@@ -10,7 +12,10 @@ Levenshtein opcodes), and counted into
   ``pay``→``đẩy``), kept when seen at least twice;
 * character-segment rules on accent-free forms: OCR segment (1–2 chars) →
   truth segment (0–2 chars) with P(truth | OCR) (``ir``→``u`` as in sirc/sức,
-  ``¢``→``e``, ``1``→``l``, ``g``→``o``).
+  ``¢``→``e``, ``1``→``l``, ``g``→``o``);
+* initial-capital rules: the capital a capitalised word starts with, as read,
+  → the truth's first letter (``B``→``Đ`` as in Bé/Đề, Bai/Đài; ``P``→``Đ``),
+  which the case-blind segment rules see only diluted by the lower-case ``b``.
 
 Both go to ``data/lm/ocr_confusions.json``.  At run time
 :class:`ConfusionModel` turns a noisy token into candidate syllables with a
@@ -32,6 +37,14 @@ from typing import Iterable, Optional
 from normalizers.syllables import _fix_word, key_of, parse_syllable, strip_accents
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf"
+# fonts the learner renders with: name -> (file, size factor giving a similar x-height).
+# Times-like serif faces are what Vietnamese offices print in; each misreads differently
+# (Noto: S& for Sở, & for ở; Liberation: Thi for Thủ), so the table learns from all.
+FONTS = {
+    "dejavu": (FONT, 1.0),
+    "liberation": ("/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf", 1.15),
+    "noto": ("/usr/share/fonts/truetype/noto/NotoSerif-Regular.ttf", 1.0),
+}
 PUNCT = ".,;:!?()[]{}\"'“”‘’…«»-–—/\\*•·|<>=+#%&@^~`_"
 TABLE_NAME = "ocr_confusions.json"
 
@@ -44,11 +57,11 @@ DEGRADATIONS = {"clean": None, "mild": (0.5, 0.8, 20.0), "medium": (0.42, 0.8, 2
 
 
 def _render_page(lines: list[str], path: Path, size: int = 30, font_path: str = FONT,
-                 degrade: Optional[tuple] = None, seed: int = 0) -> None:
+                 degrade: Optional[tuple] = None, seed: int = 0, size_factor: float = 1.0) -> None:
     from PIL import Image, ImageDraw, ImageFilter, ImageFont
     if degrade:
         size = 40
-    font = ImageFont.truetype(font_path, size)
+    font = ImageFont.truetype(font_path, int(round(size * size_factor)))
     h_line = int(size * 1.6)
     width = 60 + max(int(font.getlength(l)) for l in lines)
     img = Image.new("L", (width + 60, h_line * len(lines) + 80), 255)
@@ -86,19 +99,40 @@ def sample_lines(docs: Iterable[Path], n_lines: int, seed: int = 13) -> list[str
     return pool[:n_lines]
 
 
+def _has_vietnamese(font_path: str) -> bool:
+    """Does the font carry the Vietnamese letters (Debian's Liberation 1.07 does not)?"""
+    try:
+        from fontTools.ttLib import TTFont
+    except ImportError:       # pragma: no cover - fontTools ships with matplotlib
+        return os.path.exists(font_path)
+    if not os.path.exists(font_path):
+        return False
+    cmap = TTFont(font_path, lazy=True).getBestCmap()
+    return all(ord(c) in cmap for c in "ĐđỦủởỡữệặẫ")
+
+
 def ocr_pairs(lines: list[str], lang: str = "eng", lines_per_page: int = 25,
-              cache: Optional[Path] = None, degrade: Optional[tuple] = None) -> list[tuple[str, str]]:
-    """Render ``lines`` and OCR them; return (truth line, OCR line) pairs."""
+              cache: Optional[Path] = None, degrade: Optional[tuple] = None,
+              font: str = "dejavu", jobs: int = 2) -> list[tuple[str, str]]:
+    """Render ``lines`` in ``font`` (a :data:`FONTS` name) and OCR them; return
+    (truth line, OCR line) pairs.  ``jobs`` pages are OCR'd at a time."""
+    from concurrent.futures import ThreadPoolExecutor
     from rapidfuzz import fuzz
     if cache and cache.exists():
         return [tuple(x) for x in json.loads(cache.read_text(encoding="utf-8"))]
+    font_path, factor = FONTS[font]
     pairs = []
     with tempfile.TemporaryDirectory() as td:
+        pages = []
         for k in range(0, len(lines), lines_per_page):
-            page = lines[k:k + lines_per_page]
             img = Path(td) / f"p{k}.png"
-            _render_page(page, img, degrade=degrade, seed=k)
-            got = _ocr(img, lang)
+            _render_page(lines[k:k + lines_per_page], img, font_path=font_path, degrade=degrade,
+                         seed=k, size_factor=factor)
+            pages.append((k, img))
+        with ThreadPoolExecutor(max(1, jobs)) as ex:
+            outs = list(ex.map(lambda kp: _ocr(kp[1], lang), pages))
+        for (k, _), got in zip(pages, outs):
+            page = lines[k:k + lines_per_page]
             if len(got) == len(page):
                 pairs.extend(zip(page, got))
             else:   # match each truth line with its most similar OCR line
@@ -154,30 +188,37 @@ def char_segments(truth: str, ocr: str) -> list[tuple[str, str]]:
 def learn_confusions(docs: Iterable[str | Path], out_dir: str | Path, *, n_lines: int = 2000,
                      langs: tuple[str, ...] = ("eng", "vie"),
                      degradations: tuple[str, ...] = ("clean", "mild", "medium"),
-                     cache_dir: Optional[str | Path] = None,
+                     fonts: tuple[str, ...] = tuple(FONTS),
+                     cache_dir: Optional[str | Path] = None, jobs: int = 2,
                      min_token_count: int = 2, seed: int = 13) -> dict:
     """Render + OCR sampled lines of ``docs``, learn the confusion table, write it to out_dir.
 
-    Every language reads the clean rendering; ``eng`` also reads the degraded ones
-    (the wrong-model failure of old scanned archives).  Deterministic given the
-    same Tesseract version."""
+    Each font (a :data:`FONTS` name; fonts without Vietnamese glyphs are skipped) is
+    rendered clean and with every degradation; every language reads the clean
+    rendering, ``eng`` also the degraded ones (the wrong-model failure of old scanned
+    archives).  Deterministic given the same Tesseract version and fonts."""
     docs = [Path(p) for p in docs]
     lines = sample_lines(docs, n_lines, seed)
     tok_counts: dict[str, Counter] = defaultdict(Counter)
     seg_counts: dict[str, Counter] = defaultdict(Counter)
     ocr_seg_total: Counter = Counter()
+    init_counts: dict[str, Counter] = defaultdict(Counter)
     n_pairs = 0
-    runs = [(lang, dg) for lang in langs for dg in degradations if dg == "clean" or lang == "eng"]
-    for lang, dg in runs:
-        tag = "" if dg == "clean" else "_" + dg
+    fonts = tuple(f for f in fonts if _has_vietnamese(FONTS[f][0]))
+    runs = [(font, lang, dg) for font in fonts for lang in langs for dg in degradations
+            if dg == "clean" or lang == "eng"]
+    for font, lang, dg in runs:
+        tag = ("" if dg == "clean" else "_" + dg) + ("" if font == "dejavu" else "_" + font)
         cache = Path(cache_dir) / f"pairs_{lang}_{n_lines}_{seed}{tag}.json" if cache_dir else None
-        pairs = ocr_pairs(lines, lang, cache=cache, degrade=DEGRADATIONS[dg])
+        pairs = ocr_pairs(lines, lang, cache=cache, degrade=DEGRADATIONS[dg], font=font, jobs=jobs)
         for truth, ocr in pairs:
             for t, o in align_tokens(truth, ocr):
                 tl, ol = _fix_word(t.lower()), o.lower()
                 if parse_syllable(tl) is None:
                     continue
                 n_pairs += 1
+                if t[:1].isupper() and o[:1].isupper() and o[:1].isalpha():
+                    init_counts[o[0]][_simple(t[0])] += 1
                 if tl != ol:
                     tok_counts[ol][tl] += 1
                 else:
@@ -205,12 +246,23 @@ def learn_confusions(docs: Iterable[str | Path], out_dir: str | Path, *, n_lines
                if a != b and n >= 2 and n / den >= 0.002]
         if lst:
             rules[b] = lst[:8]
+    # a capital read as another capital: only what the lower-case rules underrate
+    initial = {}
+    for b, c in sorted(init_counts.items()):
+        den = sum(c.values())
+        low = dict(rules.get(b.lower(), ()))
+        lst = [[a, round(-math.log(n / den), 3)] for a, n in c.most_common()
+               if a != b.lower() and n >= 3 and n / den >= 0.01
+               and -math.log(n / den) < low.get(a, 99.0) - 0.5]
+        if lst:
+            initial[b] = lst[:4]
     table = {"version": 1, "runs": [list(x) for x in runs], "lines": len(lines), "word_pairs": n_pairs,
-             "tokens": token_table, "rules": rules}
+             "tokens": token_table, "rules": rules, "initial": initial}
     out = Path(out_dir) / TABLE_NAME
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(table, ensure_ascii=False, indent=0, sort_keys=True), encoding="utf-8")
-    return {"word_pairs": n_pairs, "tokens": len(token_table), "rules": len(rules), "path": str(out)}
+    return {"word_pairs": n_pairs, "tokens": len(token_table), "rules": len(rules),
+            "initial": len(initial), "runs": len(runs), "path": str(out)}
 
 
 # --------------------------------------------------------------------------- run time
@@ -234,6 +286,8 @@ class ConfusionModel:
         self.tokens = {k: [(t, c) for t, c in v] for k, v in table.get("tokens", {}).items()}
         self.rules: dict[str, list[tuple[str, float]]] = {
             k: [(a, c) for a, c in v] for k, v in table.get("rules", {}).items()}
+        self.initial: dict[str, list[tuple[str, float]]] = {
+            k: [(a, c) for a, c in v] for k, v in table.get("initial", {}).items()}
         self._rule_cache: dict[str, list] = {}
         vowels = "aeiouy"
         for ch in vowels:
@@ -330,5 +384,15 @@ class ConfusionModel:
         for k, c in self._keys(s).items():
             for i in r.key2ids.get(k, ()):
                 add(i, c + 0.5, lm.syls[i])
+        # a capital misread as another capital (Bé -> Đề, Bai -> Đài), then the usual rewrites
+        for a, c0 in self.initial.get(core[:1], ()):
+            s2 = a + s[1:]
+            if s2 in r.key2ids:
+                for i in r.key2ids[s2]:
+                    add(i, c0 + 0.5, lm.syls[i])
+            for k, c in self._keys(s2).items():
+                if c0 + c <= self.MAX_NATS:
+                    for i in r.key2ids.get(k, ()):
+                        add(i, c0 + c + 0.5, lm.syls[i])
         items = sorted(out.items(), key=lambda kv: (kv[1][0], kv[0]))[:24]
         return [(i, c, surf) for i, (c, surf) in items]

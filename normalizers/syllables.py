@@ -217,7 +217,7 @@ def apply_case(word: str, like: str) -> str:
     if like.islower():
         return word
     if like.isupper():
-        if len(like) == 1 and len(word) > 1:
+        if sum(c.isalpha() for c in like) == 1 and len(word) > 1:     # S, S6, S& -> Số, Sở
             return word[:1].upper() + word[1:]
         return word.upper()
     if like[:1].isupper() and like[1:].islower():
