@@ -12,12 +12,14 @@ the list: in a hidden sheet of the xlsx, and in OUT/nhiem_vu.index.json for the 
 """
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import json
+import os
 import re
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, Iterator, Optional
 
 from pipeline import ids
 from pipeline.links import display_date
@@ -184,120 +186,248 @@ def clerk_summary(doc: dict[str, Any]) -> dict[str, Any]:
     return summary
 
 
-def task_rows(documents: Iterable[dict[str, Any]], links: Optional[dict] = None) -> list[dict[str, Any]]:
-    """The task list rows (with hidden working keys starting with ``_``), review rows first."""
+def _suggestions_by_doc(links: Optional[dict]) -> dict[str, list[dict]]:
     suggestions: dict[str, list[dict]] = {}
     for s in (links or {}).get("date_suggestions", []):
         suggestions.setdefault(s["doc_id"], []).append(s)
+    return suggestions
+
+
+def _doc_rows(doc: dict[str, Any], d_index: int, suggestions: dict[str, list[dict]]) -> Iterator[dict[str, Any]]:
+    """The rows of one document (``d_index``: its place in source order), unnumbered and unsorted."""
+    doc_notes, doc_review = _doc_notes(doc, suggestions)
+    for t_index, task in enumerate(doc.get("tasks") or []):
+        for a_index, ag in enumerate(task.get("agencies") or []):
+            clerk = ag.get("clerk") or {}
+            row_id = ag.get("duty_id") or ids.duty_id(doc["doc_id"], task["id"], ag["name"], ag["role"])
+            deadline = ag.get("deadline", task.get("deadline"))
+            notes = list(doc_notes)
+            review = doc_review or bool(ag.get("needs_review") or task.get("needs_review"))
+            if clerk.get("reviewed"):
+                review = doc_review
+            if ag.get("needs_review"):
+                notes.append("Cần kiểm tra cơ quan, vai trò")
+            elif task.get("needs_review") and not clerk.get("reviewed"):
+                notes.append("Cần kiểm tra nhiệm vụ")
+            if clerk:
+                notes.append("Văn thư đã thêm dòng" if clerk.get("kind") == "add" else "Văn thư đã sửa")
+            for c in clerk.get("conflicts") or []:
+                notes.append(f"Xung đột: máy nay đọc {c['field']} = {c['extracted_now']!s}, "
+                             f"giữ quyết định của văn thư")
+                review = True
+            if clerk.get("note"):
+                notes.append(CLERK_PREFIX + clerk["note"])
+            yield {
+                COL_NUMBER: doc.get("number_symbol") or "",
+                COL_DATE: date_display(doc.get("issue_date")),
+                COL_ISSUER: doc.get("issuer") or "",
+                COL_SUBJECT: doc.get("subject") or "",
+                COL_TASK: task_cell(task["id"], task.get("title"), task.get("text") or ""),
+                COL_AGENCY: ag["name"],
+                COL_ROLE: role_label(ag["role"]),
+                COL_DEADLINE: date_display(deadline),
+                COL_REVIEW: REVIEW_MARK if review else "",
+                COL_SOURCE: source_cell(doc.get("source"), task.get("page")),
+                COL_NOTE: NOTE_SEP.join(notes),
+                COL_ROW_ID: row_id,
+                "_order": (0 if review else 1, d_index, t_index, a_index),
+                "_shown": {"doc_id": doc["doc_id"], "task_id": task["id"], "agency": ag["name"],
+                           "role": ag["role"], "deadline": deadline, "reviewed": not review,
+                           "note": clerk.get("note"), "generated_notes": [n for n in notes
+                                                                          if not n.startswith(CLERK_PREFIX)],
+                           "doc": {f: doc.get(f) for f in DOC_FIELDS.values()}},
+            }
+
+
+def task_rows(documents: Iterable[dict[str, Any]], links: Optional[dict] = None) -> list[dict[str, Any]]:
+    """The task list rows (with hidden working keys starting with ``_``), review rows first."""
+    suggestions = _suggestions_by_doc(links)
     rows = []
     for d_index, doc in enumerate(sorted(documents, key=lambda d: d.get("source") or "")):
-        doc_notes, doc_review = _doc_notes(doc, suggestions)
-        for t_index, task in enumerate(doc.get("tasks") or []):
-            for a_index, ag in enumerate(task.get("agencies") or []):
-                clerk = ag.get("clerk") or {}
-                row_id = ag.get("duty_id") or ids.duty_id(doc["doc_id"], task["id"], ag["name"], ag["role"])
-                deadline = ag.get("deadline", task.get("deadline"))
-                notes = list(doc_notes)
-                review = doc_review or bool(ag.get("needs_review") or task.get("needs_review"))
-                if clerk.get("reviewed"):
-                    review = doc_review
-                if ag.get("needs_review"):
-                    notes.append("Cần kiểm tra cơ quan, vai trò")
-                elif task.get("needs_review") and not clerk.get("reviewed"):
-                    notes.append("Cần kiểm tra nhiệm vụ")
-                if clerk:
-                    notes.append("Văn thư đã thêm dòng" if clerk.get("kind") == "add" else "Văn thư đã sửa")
-                for c in clerk.get("conflicts") or []:
-                    notes.append(f"Xung đột: máy nay đọc {c['field']} = {c['extracted_now']!s}, "
-                                 f"giữ quyết định của văn thư")
-                    review = True
-                if clerk.get("note"):
-                    notes.append(CLERK_PREFIX + clerk["note"])
-                rows.append({
-                    COL_NUMBER: doc.get("number_symbol") or "",
-                    COL_DATE: date_display(doc.get("issue_date")),
-                    COL_ISSUER: doc.get("issuer") or "",
-                    COL_SUBJECT: doc.get("subject") or "",
-                    COL_TASK: task_cell(task["id"], task.get("title"), task.get("text") or ""),
-                    COL_AGENCY: ag["name"],
-                    COL_ROLE: role_label(ag["role"]),
-                    COL_DEADLINE: date_display(deadline),
-                    COL_REVIEW: REVIEW_MARK if review else "",
-                    COL_SOURCE: source_cell(doc.get("source"), task.get("page")),
-                    COL_NOTE: NOTE_SEP.join(notes),
-                    COL_ROW_ID: row_id,
-                    "_order": (0 if review else 1, d_index, t_index, a_index),
-                    "_shown": {"doc_id": doc["doc_id"], "task_id": task["id"], "agency": ag["name"],
-                               "role": ag["role"], "deadline": deadline, "reviewed": not review,
-                               "note": clerk.get("note"), "generated_notes": [n for n in notes
-                                                                              if not n.startswith(CLERK_PREFIX)],
-                               "doc": {f: doc.get(f) for f in DOC_FIELDS.values()}},
-                })
+        rows.extend(_doc_rows(doc, d_index, suggestions))
     rows.sort(key=lambda r: r["_order"])
     for i, r in enumerate(rows, 1):
         r[COL_NO] = i
     return rows
 
 
+def _index_entry(doc: dict[str, Any]) -> dict[str, Any]:
+    return {"source": doc.get("source"), "number_symbol": doc.get("number_symbol"),
+            "issue_date": doc.get("issue_date"), "issuer": doc.get("issuer"),
+            "subject": doc.get("subject"),
+            "tasks": {t["id"]: t.get("text") or "" for t in doc.get("tasks") or []}}
+
+
 def _documents_index(documents: Iterable[dict]) -> dict[str, dict]:
-    return {d["doc_id"]: {"source": d.get("source"), "number_symbol": d.get("number_symbol"),
-                          "issue_date": d.get("issue_date"), "issuer": d.get("issuer"),
-                          "subject": d.get("subject"),
-                          "tasks": {t["id"]: t.get("text") or "" for t in d.get("tasks") or []}}
-            for d in documents}
+    return {d["doc_id"]: _index_entry(d) for d in documents}
 
 
-def write_task_list(out_dir: Path, documents: list[dict[str, Any]], links: Optional[dict] = None) -> int:
+def write_task_list(out_dir: Path, documents: Iterable[dict[str, Any]], links: Optional[dict] = None) -> int:
     """Write nhiem_vu.csv (UTF-8 with BOM), nhiem_vu.xlsx and nhiem_vu.index.json; return the row count."""
-    import pandas as pd
-    from pipeline.outputs import atomic_writer, write_json
-
-    out = Path(out_dir)
-    rows = task_rows(documents, links)
-    frame = pd.DataFrame([{c: r[c] for c in COLUMNS} for r in rows], columns=COLUMNS)
-    # written straight to the (temporary) files: no copy of a whole file in memory
-    with atomic_writer(out / "nhiem_vu.csv", encoding="utf-8-sig") as fh:
-        frame.to_csv(fh, index=False)
-
-    shown = {r[COL_ROW_ID]: r["_shown"] for r in rows}
-    index = {"columns": COLUMNS, "rows": shown, "documents": _documents_index(documents)}
-    write_json(out / INDEX_FILE, index)
-    del index
-
-    with atomic_writer(out / "nhiem_vu.xlsx", "wb") as fh:
-        with pd.ExcelWriter(fh, engine="openpyxl") as writer:
-            frame.to_excel(writer, sheet_name=SHEET, index=False)
-            pd.DataFrame({"row_id": list(shown),
-                          "shown": [json.dumps(v, ensure_ascii=False) for v in shown.values()]}
-                         ).to_excel(writer, sheet_name=EXPORT_SHEET, index=False)
-            _format_sheet(writer.book[SHEET], rows)
-            writer.book[EXPORT_SHEET].sheet_state = "hidden"
-    return len(rows)
+    with TaskList() as spool:
+        for doc in documents:
+            spool.add(doc)
+        return spool.write(out_dir, links)
 
 
-def _format_sheet(ws, rows: list[dict]) -> None:
-    from openpyxl.styles import Alignment, Font, PatternFill
-    widths = {COL_NO: 6, COL_NUMBER: 14, COL_DATE: 12, COL_ISSUER: 24, COL_SUBJECT: 36, COL_TASK: 60,
-              COL_AGENCY: 30, COL_ROLE: 13, COL_DEADLINE: 12, COL_REVIEW: 9, COL_SOURCE: 24, COL_NOTE: 40,
-              COL_ROW_ID: 30}
-    for i, col in enumerate(COLUMNS, 1):
-        letter = ws.cell(row=1, column=i).column_letter
-        ws.column_dimensions[letter].width = widths.get(col, 15)
-        ws.cell(row=1, column=i).font = Font(bold=True)
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = ws.dimensions
-    if len(rows) > STYLE_MAX_ROWS:      # styling every cell of a huge list costs minutes
-        return
-    fill = PatternFill("solid", start_color="FFF2CC", end_color="FFF2CC")
-    text_cols = {COLUMNS.index(c) + 1 for c in (COL_NUMBER, COL_DATE, COL_DEADLINE, COL_ROW_ID)}
-    for r_index, row in enumerate(rows, 2):
-        for c_index in range(1, len(COLUMNS) + 1):
-            cell = ws.cell(row=r_index, column=c_index)
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-            if c_index in text_cols:
-                cell.number_format = "@"   # keep dates and symbols as typed text
-            if row[COL_REVIEW]:
-                cell.fill = fill
+class TaskList:
+    """The task list built on disk, so that its size does not count in memory.
+
+    ``add(doc)`` (a record or its :func:`clerk_summary`, in any order) keeps the document's
+    summary and its entry of nhiem_vu.index.json in a private temporary SQLite database (a
+    file SQLite deletes when the connection closes, or at once on POSIX: nothing is left
+    behind, even by a killed run); ``write(out, links)`` then builds the rows of each
+    document, in source order, into a table whose key is the order of the list (review
+    rows first), and writes nhiem_vu.csv, nhiem_vu.index.json and nhiem_vu.xlsx (openpyxl's
+    write-only workbook: rows go to a temporary file as they come) from it with ``ORDER BY``.
+    At most one document's rows are in memory at a time.  The files are those that the
+    former all-in-memory writer (pandas + openpyxl) wrote: same CSV bytes, same JSON bytes,
+    same cell values and styles, column widths, frozen header row and filter."""
+
+    CACHE_KIB = 256
+
+    def __init__(self):
+        import sqlite3
+        self.db = sqlite3.connect("")    # "": a private temporary on-disk database
+        for pragma in (f"cache_size=-{self.CACHE_KIB}", "temp_store=FILE", "journal_mode=OFF",
+                       "synchronous=OFF"):
+            self.db.execute(f"PRAGMA {pragma}")
+        self.db.executescript("""
+            CREATE TABLE docs(seq INTEGER PRIMARY KEY, source TEXT NOT NULL, summary TEXT NOT NULL);
+            CREATE TABLE doc_index(doc_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, entry TEXT NOT NULL);
+            CREATE TABLE rows(review INTEGER, d INTEGER, t INTEGER, a INTEGER, row_id TEXT,
+                              cells TEXT, shown TEXT, PRIMARY KEY (review, d, t, a)) WITHOUT ROWID;
+            CREATE TABLE shown(row_id TEXT PRIMARY KEY, pos INTEGER NOT NULL, shown TEXT NOT NULL);
+        """)
+        self.n_docs = 0
+
+    def __enter__(self) -> "TaskList":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.db is not None:
+            self.db.close()
+            self.db = None
+
+    def add(self, doc: dict[str, Any]) -> None:
+        summary = clerk_summary(doc)
+        seq = self.n_docs
+        self.n_docs += 1
+        self.db.execute("INSERT INTO docs VALUES (?, ?, ?)",
+                        (seq, summary.get("source") or "", json.dumps(summary)))
+        # a dict keeps the first place of a key and its last value: so does this upsert
+        self.db.execute("INSERT INTO doc_index VALUES (?, ?, ?) ON CONFLICT(doc_id) DO UPDATE "
+                        "SET entry = excluded.entry", (summary["doc_id"], seq, json.dumps(_index_entry(summary))))
+
+    def write(self, out_dir: Path, links: Optional[dict] = None) -> int:
+        from pipeline.outputs import atomic_writer
+        out = Path(out_dir)
+        db = self.db
+        suggestions = _suggestions_by_doc(links)
+        db.execute("DELETE FROM rows")
+        db.execute("DELETE FROM shown")
+        docs = db.execute("SELECT summary FROM docs ORDER BY source, seq")
+        for d_index, (summary,) in enumerate(docs):
+            db.executemany("INSERT INTO rows VALUES (?, ?, ?, ?, ?, ?, ?)", (
+                (*row["_order"], row[COL_ROW_ID], json.dumps([row[c] for c in COLUMNS[1:]]),
+                 json.dumps(row["_shown"]))
+                for row in _doc_rows(json.loads(summary), d_index, suggestions)))
+        n_rows = db.execute("SELECT COUNT(*) FROM rows").fetchone()[0]
+        order = "SELECT row_id, cells, shown, review FROM rows ORDER BY review, d, t, a"
+
+        # nhiem_vu.csv as pandas' DataFrame.to_csv(index=False) wrote it (csv module, minimal quoting)
+        with atomic_writer(out / "nhiem_vu.csv", encoding="utf-8-sig") as fh:
+            writer = csv.writer(fh, lineterminator=os.linesep)
+            writer.writerow(COLUMNS)
+            for pos, (row_id, cells, shown, _) in enumerate(db.execute(order), 1):
+                writer.writerow([pos, *json.loads(cells)])
+                db.execute("INSERT INTO shown VALUES (?, ?, ?) ON CONFLICT(row_id) DO UPDATE "
+                           "SET shown = excluded.shown", (row_id, pos, shown))
+
+        # nhiem_vu.index.json, the bytes of write_json({"columns", "rows", "documents"})
+        with atomic_writer(out / INDEX_FILE) as fh:
+            fh.write('{\n  "columns": ' + _indented(COLUMNS, 1) + ',\n  "rows": ')
+            _write_json_object(fh, db.execute("SELECT row_id, shown FROM shown ORDER BY pos"), 1)
+            fh.write(',\n  "documents": ')
+            _write_json_object(fh, db.execute("SELECT doc_id, entry FROM doc_index ORDER BY seq"), 1)
+            fh.write("\n}\n")
+
+        with atomic_writer(out / "nhiem_vu.xlsx", "wb") as fh:
+            self._write_xlsx(fh, n_rows, db.execute(order))
+        return n_rows
+
+    def _write_xlsx(self, fh, n_rows: int, rows) -> None:
+        from openpyxl import Workbook
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.styles import Alignment, Font, PatternFill
+        from openpyxl.utils import get_column_letter
+
+        book = Workbook(write_only=True)
+        ws = book.create_sheet(SHEET)
+        for i, col in enumerate(COLUMNS, 1):         # before the first row (write-only mode)
+            ws.column_dimensions[get_column_letter(i)].width = COLUMN_WIDTHS.get(col, 15)
+        ws.freeze_panes = "A2"
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{n_rows + 1}"
+        bold = Font(bold=True)
+        ws.append([_styled(ws, WriteOnlyCell, col, font=bold) for col in COLUMNS])
+        styled = n_rows <= STYLE_MAX_ROWS            # styling every cell of a huge list costs minutes
+        align = Alignment(wrap_text=True, vertical="top")
+        fill = PatternFill("solid", start_color="FFF2CC", end_color="FFF2CC")
+        text_cols = {COLUMNS.index(c) for c in (COL_NUMBER, COL_DATE, COL_DEADLINE, COL_ROW_ID)}
+        for pos, (_, cells, _, review) in enumerate(rows, 1):
+            values = [pos, *json.loads(cells)]
+            if not styled:
+                ws.append(values)
+                continue
+            flagged = bool(values[COLUMNS.index(COL_REVIEW)])
+            ws.append([_styled(ws, WriteOnlyCell, v, alignment=align,
+                               number_format="@" if c in text_cols else None,
+                               fill=fill if flagged else None)
+                       for c, v in enumerate(values)])
+        hidden = book.create_sheet(EXPORT_SHEET)
+        hidden.sheet_state = "hidden"
+        hidden.append(["row_id", "shown"])
+        for row_id, shown in self.db.execute("SELECT row_id, shown FROM shown ORDER BY pos"):
+            hidden.append([row_id, json.dumps(json.loads(shown), ensure_ascii=False)])
+        book.save(fh)
+
+
+COLUMN_WIDTHS = {COL_NO: 6, COL_NUMBER: 14, COL_DATE: 12, COL_ISSUER: 24, COL_SUBJECT: 36, COL_TASK: 60,
+                 COL_AGENCY: 30, COL_ROLE: 13, COL_DEADLINE: 12, COL_REVIEW: 9, COL_SOURCE: 24, COL_NOTE: 40,
+                 COL_ROW_ID: 30}
+
+
+def _styled(ws, cell_class, value, font=None, alignment=None, number_format=None, fill=None):
+    cell = cell_class(ws, value=value)
+    if font is not None:
+        cell.font = font
+    if alignment is not None:
+        cell.alignment = alignment
+    if number_format is not None:
+        cell.number_format = number_format
+    if fill is not None:
+        cell.fill = fill
+    return cell
+
+
+def _indented(value: Any, level: int) -> str:
+    """``value`` as json.dump(indent=2) writes it at nesting ``level``."""
+    return json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n" + "  " * level)
+
+
+def _write_json_object(fh, pairs: Iterable[tuple[str, str]], level: int) -> None:
+    """An object of (key, JSON text of the value) pairs, written as json.dump(indent=2) writes
+    it at nesting ``level``, one pair at a time."""
+    pad = "\n" + "  " * (level + 1)
+    first = True
+    for key, value in pairs:
+        fh.write(("{" if first else ",") + pad + json.dumps(key, ensure_ascii=False) + ": "
+                 + _indented(json.loads(value), level + 1))
+        first = False
+    fh.write("{}" if first else "\n" + "  " * level + "}")
 
 
 # ---------------------------------------------------------------- reading back

@@ -49,7 +49,11 @@ def after_write(out_dir: Path, documents: list[dict[str, Any]], report: dict, co
     if _outputs(config).get("review_page", True):
         from pipeline.review import review_summary
         review = [review_summary(d) for d in docs]
-    _after_write(Path(out_dir), docs, docs, review, by_id.__getitem__, report, config)
+
+    def task_list(links):
+        from pipeline.clerk import write_task_list
+        return write_task_list(out_dir, docs, links)
+    _after_write(Path(out_dir), docs, task_list, review, by_id.__getitem__, report, config)
 
 
 class Streamed:
@@ -58,13 +62,14 @@ class Streamed:
 
     - ``correct(doc)`` applies the stored corrections to one document (and counts it in
       corrections_report.json), ``keep(doc)`` keeps what the further outputs need of it —
-      a slim summary per output turned on (links: :func:`pipeline.links.link_summary`, task
-      list: :func:`pipeline.clerk.clerk_summary`, review page:
-      :func:`pipeline.review.review_summary`), never the text;
+      a slim summary per output turned on (links: :func:`pipeline.links.link_summary`,
+      review page: :func:`pipeline.review.review_summary`), never the text; the task list's
+      summaries (:func:`pipeline.clerk.clerk_summary`) go to disk (:class:`pipeline.clerk.TaskList`);
     - ``finish_corrections()`` writes corrections_report.json (as ``before_write`` does);
     - ``after_write(report, load)`` writes links.json, the task list and review.html from the
       summaries; the review page loads the records it shows with ``load(doc_id)`` (the
-      corrected record: see ``recorrect``), one at a time.
+      corrected record: see ``recorrect``), one at a time; ``close()`` drops the spooled
+      task list (after_write calls it).
 
     The files are those that ``before_write`` + ``after_write`` write for the same documents."""
 
@@ -76,7 +81,10 @@ class Streamed:
         self._stored = corrections.load(self.out, self.opts)
         self.applier = corrections.Applier(self._stored)
         self.links: Optional[list] = [] if self.opts.get("links", True) else None
-        self.clerk: Optional[list] = [] if self.opts.get("task_list", True) else None
+        self.tasks = None
+        if self.opts.get("task_list", True):
+            from pipeline.clerk import TaskList
+            self.tasks = TaskList()
         self.review: Optional[list] = [] if self.opts.get("review_page", True) else None
 
     def correct(self, doc: dict[str, Any]) -> dict[str, Any]:
@@ -90,9 +98,8 @@ class Streamed:
         if self.links is not None:
             from pipeline.links import link_summary
             self.links.append(link_summary(doc))
-        if self.clerk is not None:
-            from pipeline.clerk import clerk_summary
-            self.clerk.append(clerk_summary(doc))
+        if self.tasks is not None:
+            self.tasks.add(doc)
         if self.review is not None:
             from pipeline.review import review_summary
             self.review.append(review_summary(doc))
@@ -104,11 +111,22 @@ class Streamed:
             corrections.write_report(self.out, report)
 
     def after_write(self, report: dict, load: Callable[[str], dict[str, Any]]) -> None:
-        _after_write(self.out, self.links or [], self.clerk or [], self.review, load, report, self.config)
+        try:
+            tasks = self.tasks
+            _after_write(self.out, self.links or [], lambda links: tasks.write(self.out, links),
+                         self.review, load, report, self.config)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self.tasks is not None:
+            self.tasks.close()
+            self.tasks = None
 
 
-def _after_write(out: Path, link_docs: list[dict], clerk_docs: list[dict], review_docs: Optional[list[dict]],
-                 load: Callable[[str], dict[str, Any]], report: dict, config: Config) -> None:
+def _after_write(out: Path, link_docs: list[dict], task_list: Callable[[Optional[dict]], int],
+                 review_docs: Optional[list[dict]], load: Callable[[str], dict[str, Any]], report: dict,
+                 config: Config) -> None:
     opts = _outputs(config)
     errors = []
     links = None
@@ -127,8 +145,7 @@ def _after_write(out: Path, link_docs: list[dict], clerk_docs: list[dict], revie
         from pipeline.links import write_links
         links = step("links.json", lambda: write_links(out, link_docs))
     if opts.get("task_list", True):
-        from pipeline.clerk import write_task_list
-        step("nhiem_vu", lambda: write_task_list(out, clerk_docs, links))
+        step("nhiem_vu", lambda: task_list(links))
     if opts.get("review_page", True):
         from pipeline.review import write_review_page_streamed
         keep = (config.settings("ocr") or {}).get("keep_images") if hasattr(config, "settings") else None

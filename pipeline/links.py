@@ -244,7 +244,7 @@ def _year_in_symbol(ns: str, date: Optional[str]) -> bool:
 
 
 def write_links(out_dir: Path, documents: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    from pipeline.outputs import atomic_write_text, to_json
+    from pipeline.outputs import write_json
     links = build_links(documents)
-    atomic_write_text(Path(out_dir) / "links.json", to_json(links))
+    write_json(Path(out_dir) / "links.json", links)    # piece by piece: the same bytes as to_json(links)
     return links

@@ -377,3 +377,104 @@ def test_removed_columns_change_nothing(tmp_path):
     path.write_bytes(frame.to_csv(index=False).encode("utf-8-sig"))
     summary = apply_corrections(path, out)
     assert summary["unchanged"] == 8 and summary["updated"] == 0 and load(out) == {}
+
+
+# ------------------------------------------------------------------ the task list written from disk (issue 5)
+
+def _former_task_list(out: Path, documents: list[dict], links) -> None:
+    """The all-in-memory writer the task list had before it was built on disk (pandas + openpyxl)."""
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from pipeline.outputs import write_json
+    C = clerk
+    rows = C.task_rows(documents, links)
+    frame = pd.DataFrame([{c: r[c] for c in C.COLUMNS} for r in rows], columns=C.COLUMNS)
+    (out / "nhiem_vu.csv").write_bytes(frame.to_csv(index=False).encode("utf-8-sig"))
+    shown = {r[C.COL_ROW_ID]: r["_shown"] for r in rows}
+    write_json(out / C.INDEX_FILE, {"columns": C.COLUMNS, "rows": shown,
+                                    "documents": C._documents_index(documents)})
+    with pd.ExcelWriter(out / "nhiem_vu.xlsx", engine="openpyxl") as writer:
+        frame.to_excel(writer, sheet_name=C.SHEET, index=False)
+        pd.DataFrame({"row_id": list(shown), "shown": [json.dumps(v, ensure_ascii=False) for v in shown.values()]}
+                     ).to_excel(writer, sheet_name=C.EXPORT_SHEET, index=False)
+        ws = writer.book[C.SHEET]
+        for i, col in enumerate(C.COLUMNS, 1):
+            ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width = C.COLUMN_WIDTHS.get(col, 15)
+            ws.cell(row=1, column=i).font = Font(bold=True)
+        ws.freeze_panes = "A2"
+        ws.auto_filter.ref = ws.dimensions
+        writer.book[C.EXPORT_SHEET].sheet_state = "hidden"
+        if len(rows) <= C.STYLE_MAX_ROWS:
+            fill = PatternFill("solid", start_color="FFF2CC", end_color="FFF2CC")
+            text_cols = {C.COLUMNS.index(c) + 1 for c in (C.COL_NUMBER, C.COL_DATE, C.COL_DEADLINE, C.COL_ROW_ID)}
+            for r_index, row in enumerate(rows, 2):
+                for c_index in range(1, len(C.COLUMNS) + 1):
+                    cell = ws.cell(row=r_index, column=c_index)
+                    cell.alignment = Alignment(wrap_text=True, vertical="top")
+                    if c_index in text_cols:
+                        cell.number_format = "@"
+                    if row[C.COL_REVIEW]:
+                        cell.fill = fill
+
+
+def _xlsx_view(path: Path) -> dict:
+    """What a clerk's spreadsheet program shows of an xlsx: sheets, cells and their styles."""
+    from copy import copy
+    book = openpyxl.load_workbook(path)
+    view = {"sheets": book.sheetnames}
+    for ws in book.worksheets:
+        view[ws.title] = {
+            "state": ws.sheet_state, "freeze": ws.freeze_panes, "filter": ws.auto_filter.ref,
+            "widths": {k: v.width for k, v in ws.column_dimensions.items()},
+            "cells": [[(c.value, c.data_type, repr(copy(c.font)), repr(copy(c.fill)), repr(copy(c.alignment)),
+                        repr(copy(c.border)), c.number_format) for c in row] for row in ws.iter_rows()]}
+    return view
+
+
+def _tricky_documents() -> list[dict]:
+    """Documents whose cells need CSV quoting, with clerk entries, conflicts, no source, a
+    repeated duty (the same row id twice) and a task without agencies."""
+    docs = seed_like_documents()
+    docs.append({"doc_id": "ffff000000000001", "source": None, "number_symbol": 'Số "7", 2/QĐ',
+                 "issue_date": "2021-06", "issuer": "UBND, tỉnh\nLai Châu", "subject": "a\r\nb",
+                 "needs_review": ["issuer"], "clerk_fields": {"subject": {"value": "x"}},
+                 "warnings": [{"code": "invalid_date", "message": "ngày 31 tháng 2"}],
+                 "tasks": [{"id": "1", "title": "Tiêu đề", "text": "x" * 2000, "page": 2, "deadline": "định kỳ",
+                            "agencies": [{"name": "Sở A", "role": "lead"}, {"name": "Sở A", "role": "lead"},
+                                         {"name": "Sở B", "role": "weird", "deadline": None,
+                                          "clerk": {"kind": "update", "note": "ghi chú; có, dấu \"nháy\"",
+                                                    "conflicts": [{"field": "role", "extracted_now": "lead"}]}}]},
+                           {"id": "2", "text": "", "agencies": []}]})
+    docs.append({"doc_id": "ffff000000000002", "source": "a,b.txt", "tasks": [
+        {"id": "1", "text": "t", "needs_review": True,
+         "agencies": [{"name": "Sở C", "role": "addressee", "clerk": {"reviewed": True}}]}]})
+    return docs
+
+
+@pytest.mark.parametrize("style_max_rows", [clerk.STYLE_MAX_ROWS, 3])
+def test_task_list_from_disk_is_what_the_former_writer_wrote(tmp_path, monkeypatch, style_max_rows):
+    """nhiem_vu.csv and nhiem_vu.index.json byte for byte, nhiem_vu.xlsx cell for cell (values,
+    types, fonts, fills, alignment, number formats), with its widths, frozen header and filter."""
+    from pipeline.links import build_links
+    monkeypatch.setattr(clerk, "STYLE_MAX_ROWS", style_max_rows)
+    docs = _tricky_documents()
+    links = build_links(docs)
+    new, old = tmp_path / "new", tmp_path / "old"
+    new.mkdir()
+    old.mkdir()
+    n = clerk.write_task_list(new, docs, links)
+    _former_task_list(old, docs, links)
+    assert n == len(clerk.task_rows(docs, links)) > 10
+    for name in ("nhiem_vu.csv", clerk.INDEX_FILE):
+        assert (new / name).read_bytes() == (old / name).read_bytes(), name
+    a, b = _xlsx_view(new / "nhiem_vu.xlsx"), _xlsx_view(old / "nhiem_vu.xlsx")
+    assert a.keys() == b.keys()
+    for key in a:
+        assert a[key] == b[key], key
+    assert a[clerk.SHEET]["freeze"] == "A2" and a[clerk.EXPORT_SHEET]["state"] == "hidden"
+    assert not [p for p in new.iterdir() if p.name.startswith(".")]     # no temporary file left
+    # an empty list too
+    assert clerk.write_task_list(new, [], None) == 0
+    _former_task_list(old, [], None)
+    assert (new / "nhiem_vu.csv").read_bytes() == (old / "nhiem_vu.csv").read_bytes()
+    assert (new / clerk.INDEX_FILE).read_bytes() == (old / clerk.INDEX_FILE).read_bytes()
+    assert _xlsx_view(new / "nhiem_vu.xlsx") == _xlsx_view(old / "nhiem_vu.xlsx")
