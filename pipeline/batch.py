@@ -14,10 +14,13 @@ The driver (this module) is the only writer of the output folder:
    per file and reads the records back from the manifest one at a time (``iter_records``),
    so its memory does not grow with the archive (docs/batch.md).
 
-A folder is walked recursively; hidden files and folders, the output folder itself and
-a few system files (Thumbs.db, desktop.ini) are left out.  Every other file is a source:
-one of an unsupported type ends ``failed/unsupported_type`` so that nothing in an archive
-goes unreported.
+A folder is walked recursively.  The output folder itself is left out; files that are not
+documents at all (hidden files, system files such as Thumbs.db, data and checksum sidecars
+such as manifest.tsv: data/non_documents.yaml) are not read but listed in run.json as
+skipped (``skipped_files_detail``, reason ``not_a_document``; a hidden folder is not walked and
+is listed once, reason ``hidden_folder``).  Every other file is a source: one of an
+unsupported type (.doc, .odt …) ends ``failed/unsupported_type`` so that no letter in an
+archive goes unreported, and so does any file named on the command line.
 """
 from __future__ import annotations
 
@@ -34,8 +37,9 @@ from pipeline.outputs import DutyWriter, to_json, write_document
 from pipeline.outputs import write_json as write_json_file
 from pipeline.runner import FileResult
 
-IGNORED_NAMES = {"thumbs.db", "desktop.ini", "icon\r"}
 SQLITE_CACHE_KIB = 256   # page cache of the manifest and tracking connections (SQLite's default: 2 MiB each)
+NOT_A_DOCUMENT = "not_a_document"
+HIDDEN_FOLDER = "hidden_folder"
 
 
 def _is_within(path: Path, folder: Optional[Path]) -> bool:
@@ -48,27 +52,92 @@ def _is_within(path: Path, folder: Optional[Path]) -> bool:
         return False
 
 
-def find_sources(paths: Iterable[str | Path], exclude: Optional[str | Path] = None
-                 ) -> list[tuple[Path, Path]]:
-    """(file, root) pairs: a file is its own root's child; a folder is walked recursively."""
+@dataclass(frozen=True)
+class NonDocuments:
+    """What a folder walk does not read (data/non_documents.yaml)."""
+    hidden: bool
+    names: frozenset
+    extensions: frozenset
+
+    @classmethod
+    def load(cls) -> "NonDocuments":
+        from extractors.sources import SUPPORTED
+        from pipeline.resources import load_data_yaml
+        raw = load_data_yaml("non_documents.yaml") or {}
+        exts = {"." + str(e).lower().lstrip(".") for e in raw.get("extensions") or []}
+        return cls(hidden=bool(raw.get("hidden", True)),
+                   names=frozenset(str(n).lower() for n in raw.get("names") or []),
+                   extensions=frozenset(exts - set(SUPPORTED)))   # a type we read is always read
+
+    def why(self, path: Path) -> Optional[str]:
+        """Why a file met in a walk is not a document (a message), or None if it may be one."""
+        name = path.name.lower()
+        if name in self.names:
+            return f"system file {path.name!r}"
+        if self.hidden and path.name.startswith("."):
+            return "hidden file"
+        if path.suffix.lower() in self.extensions:
+            return f"data file ({path.suffix.lower()}), not a document"
+        return None
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file (or a hidden folder) of a walked folder that is not read."""
+    path: Path
+    root: Path
+    reason: str
+    message: str
+
+
+def walk_sources(paths: Iterable[str | Path], exclude: Optional[str | Path] = None
+                 ) -> tuple[list[tuple[Path, Path]], list[Skipped]]:
+    """(file, root) pairs to read, and what a folder walk leaves out: a file is its own root's
+    child and is always read; a folder is walked recursively (sorted), its non-documents
+    (:class:`NonDocuments`) and hidden folders are returned apart; the output folder
+    ``exclude`` is left out silently."""
     excluded = Path(exclude).resolve() if exclude is not None else None
+    rules: Optional[NonDocuments] = None
     found: list[tuple[Path, Path]] = []
+    skipped: list[Skipped] = []
     seen: set[Path] = set()
     for p in map(Path, paths):
         if p.is_dir():
+            rules = rules or NonDocuments.load()
+            hidden_dirs: set[tuple[str, ...]] = set()
             for f in sorted(p.rglob("*")):
                 rel = f.relative_to(p)
-                if any(part.startswith(".") for part in rel.parts):
+                if _is_within(f, excluded):
                     continue
-                if not f.is_file() or f.name.lower() in IGNORED_NAMES or _is_within(f, excluded):
+                if rules.hidden:
+                    inside = next((i for i, part in enumerate(rel.parts[:-1]) if part.startswith(".")), None)
+                    if inside is not None:       # in a hidden folder, listed once below
+                        hidden_dirs.add(rel.parts[:inside + 1])
+                        continue
+                    if f.is_dir() and f.name.startswith("."):
+                        hidden_dirs.add(rel.parts)
+                        continue
+                if not f.is_file():
                     continue
-                if f.resolve() not in seen:
+                why = rules.why(f)
+                if why is not None:
+                    skipped.append(Skipped(f, p, NOT_A_DOCUMENT, why))
+                elif f.resolve() not in seen:
                     seen.add(f.resolve())
                     found.append((f, p))
+            skipped.extend(Skipped(p.joinpath(*parts), p, HIDDEN_FOLDER, "hidden folder, not walked")
+                           for parts in sorted(hidden_dirs))
         elif p.resolve() not in seen:
             seen.add(p.resolve())
             found.append((p, p.parent))
-    return found
+    return found, skipped
+
+
+def find_sources(paths: Iterable[str | Path], exclude: Optional[str | Path] = None
+                 ) -> list[tuple[Path, Path]]:
+    """(file, root) pairs: a file is its own root's child; a folder is walked recursively
+    (without what :func:`walk_sources` leaves out)."""
+    return walk_sources(paths, exclude)[0]
 
 
 @dataclass(slots=True)
@@ -151,7 +220,12 @@ def _run(paths, out: Path, config: Config, workers, scheduler, force, retry_fail
     items: list[Item] = []
     first_of: dict[str, Item] = {}
     todo: list[Item] = []
-    for path, root in find_sources(paths, exclude=out):
+    sources, not_read = walk_sources(paths, exclude=out)
+    skipped_files = sorted(({"source": source_of(x.path, x.root) + ("/" if x.reason == HIDDEN_FOLDER else ""),
+                             "reason": x.reason, "message": x.message} for x in not_read),
+                           key=lambda e: e["source"])
+    del not_read
+    for path, root in sources:
         item = Item(path=path, root=root, source=source_of(path, root))
         items.append(item)
         try:
@@ -255,20 +329,23 @@ def _run(paths, out: Path, config: Config, workers, scheduler, force, retry_fail
                 del document
         streamed.finish_corrections()
         tracking = tracker.finish([i.source for i in items if i.result.status == "failed"])
+    except BaseException:
+        streamed.close()       # the spooled task list
+        raise
     finally:
         tracker.close()
     n_duties = duties.rows
     report = build_report(results, n_duties, time.perf_counter() - started, items=items,
                           executor=executor_info, work_seconds=work_seconds,
                           worker_crashes=worker_crashes, tracking=tracking, stale_code=stale_code,
-                          review_queue=queue.summary())
+                          review_queue=queue.summary(), skipped_files=skipped_files)
     write_json_file(out / "run.json", report)
     manifest.finish_run(run_id, report["files"], report["processed"], report["skipped"],
                         report["counts"])
     # what the review page needs to read a record again; the per-file state goes before the
-    # emitters run (pandas, openpyxl), so that the driver's peak does not carry it
+    # emitters run (links, the task list, the review page), so that the driver's peak does not carry it
     by_id = {i.result.document["doc_id"]: (i.sha256, i.source) for i in with_record}
-    del items, results, with_record, statuses, first_of, todo, tasks
+    del items, results, with_record, statuses, first_of, todo, tasks, sources
 
     def load(doc_id: str) -> dict:
         sha256, source = by_id[doc_id]
@@ -400,9 +477,12 @@ def build_report(results: list[FileResult], n_duties: int, seconds: float,
                  documents: Optional[list[dict]] = None, items: Optional[list[Item]] = None,
                  executor: Optional[dict] = None, work_seconds: Optional[float] = None,
                  worker_crashes: int = 0, tracking: Optional[dict] = None,
-                 stale_code: int = 0, review_queue: Optional[dict] = None) -> dict:
+                 stale_code: int = 0, review_queue: Optional[dict] = None,
+                 skipped_files: Optional[list[dict]] = None) -> dict:
     """run.json.  Timings (time_per_stage, slowest) are what each record cost to produce,
-    including records reused from earlier runs; docs_per_s / pages_per_s are this run's work."""
+    including records reused from earlier runs; docs_per_s / pages_per_s are this run's work.
+    ``skipped_files``: what a folder walk did not read ({source, reason, message}; they are
+    not among ``files`` and never fail a run)."""
     if not items or len(items) != len(results):
         items = [Item(path=Path(r.source), root=Path("."), source=r.source, sha256=r.sha256,
                       result=r) for r in results]
@@ -422,6 +502,7 @@ def build_report(results: list[FileResult], n_duties: int, seconds: float,
     slowest = sorted((r for r in results if r.timings), key=lambda r: -sum(r.timings.values()))[:10]
     return {
         "files": len(results),
+        "skipped_files": len(skipped_files or []),
         "counts": counts,
         "failed_reasons": reasons,
         "processed": len(fresh),
@@ -451,4 +532,5 @@ def build_report(results: list[FileResult], n_duties: int, seconds: float,
              "seconds": round(sum(r.timings.values()), 4)}
             for r, i in zip(results, items)
         ],
+        "skipped_files_detail": list(skipped_files or []),
     }

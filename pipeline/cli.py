@@ -32,7 +32,9 @@ def run(paths: List[Path] = typer.Argument(..., help="files or folders (walked r
         raise typer.Exit(2)
     counts = report["counts"]
     typer.echo(f"{report['files']} files: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
-               + f" ({report.get('skipped', 0)} done before); {report['duties']} duties -> {out}")
+               + f" ({report.get('skipped', 0)} done before); {report['duties']} duties -> {out}"
+               + (f"; {report['skipped_files']} not documents, not read (run.json skipped_files_detail)"
+                  if report.get("skipped_files") else ""))
     for f in report["files_detail"]:
         if f["status"] == "failed":
             typer.echo(f"  failed {f['source']}: [{f['reason']}] {f['message']}", err=True)

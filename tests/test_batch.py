@@ -202,6 +202,8 @@ def test_mixed_folder_local_pool_then_noop_rerun(tmp_path):
     out = tmp_path / "out"
     report = run_paths([str(tmp_path / "in")], out, cfg, workers=2, progress=False)
     check_statuses(report, expected)
+    assert [(f["source"], f["reason"]) for f in report["skipped_files_detail"]] == \
+        [(".hidden.txt", "not_a_document")]
     assert report["executor"]["kind"] == "local" and report["executor"]["workers"] == 2
     assert report["processed"] == len(expected) and report["skipped"] == 0
     assert report["duties"] > 0 and report["review_queue"]["duties_needs_review"] > 0
@@ -533,3 +535,60 @@ def test_streamed_duties_csv_is_byte_identical_to_pandas(tmp_path):
         assert (out / "duties.jsonl").read_bytes() == \
             "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8")
         assert not [p for p in out.iterdir() if p.name.startswith(".")]    # no temporary file left
+
+
+# ------------------------------------------------------------------ stray files in archive folders
+
+def test_walk_lists_non_documents_as_skipped_and_exits_0(tmp_path):
+    """A folder walk does not read manifest.tsv, .DS_Store, Thumbs.db or a hidden folder: they
+    are listed in run.json as skipped, the run has no failure and `directives run` exits 0."""
+    folder = inbox(tmp_path, 2, extra=(SHARED / "docs" / "manifest.tsv", "manifest.tsv"))
+    (folder / ".DS_Store").write_bytes(b"\0\0\0\1Bud1" + b"\0" * 100)
+    (folder / "sub").mkdir()
+    (folder / "sub" / "Thumbs.db").write_bytes(b"\xd0\xcf\x11\xe0" + b"\0" * 100)
+    (folder / "sub" / "d2.txt.sha256").write_text("0" * 64 + "  d2.txt\n", encoding="utf-8")
+    (folder / ".git").mkdir()
+    (folder / ".git" / "HEAD").write_text("ref: refs/heads/main\n", encoding="utf-8")
+    out = tmp_path / "out"
+    env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.run([sys.executable, "-m", "pipeline.cli", "run", str(folder), "--out", str(out),
+                           "--config", str(write_config(tmp_path)), "--workers", "1"],
+                          cwd=REPO, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert report["files"] == 2 and report["counts"].get("failed", 0) == 0, report["counts"]
+    assert {f["source"] for f in report["files_detail"]} == {"d0.txt", "d1.txt"}
+    skipped = {f["source"]: f["reason"] for f in report["skipped_files_detail"]}
+    assert skipped == {".DS_Store": "not_a_document", "manifest.tsv": "not_a_document",
+                       "sub/Thumbs.db": "not_a_document", "sub/d2.txt.sha256": "not_a_document",
+                       ".git/": "hidden_folder"}
+    assert report["skipped_files"] == 5
+    assert "not documents" in proc.stdout
+
+
+def test_named_non_document_still_fails(tmp_path):
+    """A .tsv named on the command line is read, and fails: the operator asked for it."""
+    from pipeline.batch import run_paths
+    folder = inbox(tmp_path, 1, extra=(SHARED / "docs" / "manifest.tsv", "manifest.tsv"))
+    cfg = load_config(write_config(tmp_path))
+    report = run_paths([str(folder / "manifest.tsv"), str(folder / "d0.txt")], tmp_path / "out", cfg,
+                       workers=1, progress=False)
+    got = {f["source"]: f for f in report["files_detail"]}
+    assert got["manifest.tsv"]["status"] == "failed" and got["manifest.tsv"]["reason"] == "unsupported_type"
+    assert report["skipped_files"] == 0 and report["skipped_files_detail"] == []
+
+
+def test_unreadable_document_in_a_walk_still_fails(tmp_path):
+    """A .doc (a letter we cannot read) is not a stray file: it fails, even in a walk."""
+    from pipeline.batch import run_paths
+    folder = inbox(tmp_path, 1)
+    (folder / "letter.doc").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 500)
+    (folder / "notes.odt").write_bytes(b"PK\x03\x04" + b"\0" * 100)
+    (folder / "index.csv").write_text("file,number\nd0.txt,1\n", encoding="utf-8")
+    cfg = load_config(write_config(tmp_path))
+    report = run_paths([str(folder)], tmp_path / "out", cfg, workers=1, progress=False)
+    got = {f["source"]: f for f in report["files_detail"]}
+    for name in ("letter.doc", "notes.odt"):
+        assert got[name]["status"] == "failed" and got[name]["reason"] == "unsupported_type", got[name]
+    assert report["counts"]["failed"] == 2
+    assert [f["source"] for f in report["skipped_files_detail"]] == ["index.csv"]
