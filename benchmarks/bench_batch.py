@@ -36,6 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))     # run from anywhere, installed or not
 DOCS = Path(os.environ.get("DIRECTIVES_DOCS", "/work/shared/docs"))
 FAST_STAGES = [{"name": "ingest"}, {"name": "normalize"}]
 OCR_STAGES = ["ingest", "ocr", "normalize"]

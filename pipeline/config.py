@@ -35,6 +35,11 @@ def load_config(path: Optional[str | Path] = None) -> Config:
     path = Path(path) if path else resource("pipeline.yaml")
     with open(path, encoding="utf-8") as fh:
         raw = yaml.safe_load(fh) or {}
+    return config_from_raw(raw)
+
+
+def config_from_raw(raw: dict) -> Config:
+    """The Config of an already parsed pipeline.yaml."""
     stages = []
     for entry in raw.get("stages", []):
         if isinstance(entry, str):

@@ -19,12 +19,16 @@ writes the outputs and the manifest; executors never touch the output folder.
   ``dask`` with no scheduler.  A task whose worker dies more often than the scheduler's
   ``allowed-failures`` ends with KilledWorker -> ``failed/worker_crashed``.
 
+Workers start warm (pipeline/warm.py): the pool's forkserver, and each Dask worker when the
+executor starts, loads the restorer's model and the matchers once before any document.
+
 Tesseract runs single-threaded in every worker (OMP_THREAD_LIMIT=1, or
 ``executor.omp_thread_limit``): parallelism comes from documents, not from OpenMP threads.
 """
 from __future__ import annotations
 
 import importlib
+import json
 import multiprocessing
 import os
 import sys
@@ -41,6 +45,7 @@ from pipeline.runner import FileResult, process_file
 
 Task = tuple[str, str]          # (path, root)
 DEFAULT_RECYCLE_AFTER = 50
+WARM_ENV = "DIRECTIVES_WARM_CONFIG"     # read by pipeline/warm.py in the forkserver
 DEFAULT_DOCUMENT_TIMEOUT_S = 1800    # a document that takes longer holds a worker: stop it
 
 
@@ -154,7 +159,10 @@ class LocalPoolExecutor(Executor):
         method = config.executor.get("start_method") or "forkserver"
         self._ctx = multiprocessing.get_context(method)
         if method == "forkserver":
-            self._ctx.set_forkserver_preload(["pipeline.runner", "pipeline.stages"])
+            # the forkserver loads the models once for all workers (pipeline/warm.py); it is
+            # started, with this environment, when the first pool of this process starts
+            os.environ.setdefault(WARM_ENV, json.dumps(config.raw, ensure_ascii=False, default=str))
+            self._ctx.set_forkserver_preload(["pipeline.runner", "pipeline.stages", "pipeline.warm"])
         self._pool: Optional[ProcessPoolExecutor] = None
 
     def describe(self) -> dict:
@@ -311,6 +319,9 @@ class DaskExecutor(Executor):
             self.cluster = LocalCluster(**kwargs)
             self.client = Client(self.cluster)
         self.client.run(_set_worker_env, omp)
+        # every worker loads the models now, all at once, rather than on its first document
+        from pipeline.warm import warm_up
+        self.client.run(warm_up, config.raw)
         self.workers = len(self.client.scheduler_info().get("workers", {})) or workers
 
     def describe(self) -> dict:
