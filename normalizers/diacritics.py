@@ -24,6 +24,7 @@ import time
 import unicodedata
 from array import array
 from dataclasses import dataclass, field
+from itertools import accumulate
 from pathlib import Path
 from typing import Optional, TextIO
 
@@ -391,15 +392,14 @@ class SyllableLM:
         self.syl2id = {w: i for i, w in enumerate(syls) if i >= FIRST_ID}
         self.uni = np.rint(-z["uni_logp"].astype(np.float64) / step).astype(np.int64).tolist()
         self.bow1 = np.rint(-z["uni_bow"].astype(np.float64) / step).astype(np.int64).tolist()
-        bk = _decode_keys(z["bi_keys"])
-        bq = z["bi_q"].astype(np.int64)
-        self.bi = dict(zip(bk.tolist(), bq.tolist()))
-        bb = z["bi_bow"].astype(np.int64)
-        nz = bb > 0
-        self.bi_bow = dict(zip(bk[nz].tolist(), bb[nz].tolist()))
-        tk = _decode_keys(z["tri_keys"])
-        self.tri = dict(zip(tk.tolist(), z["tri_q"].astype(np.int64).tolist()))
-        self.tri_ctx = set(np.unique(tk // V).tolist())     # contexts with stored trigrams
+        # n-gram tables: sorted keys and 8-bit costs; the decoder in use builds its own
+        # look-up structure from them (hash tables, or the dicts below for the Python one)
+        self.bi_keys = _decode_keys(z["bi_keys"])
+        self.bi_q = z["bi_q"]
+        self.bi_bow_q = z["bi_bow"]
+        self.tri_keys = _decode_keys(z["tri_keys"])
+        self.tri_q = z["tri_q"]
+        self.tri_ctx_keys = np.unique(self.tri_keys // V)     # contexts with stored trigrams
         # case channel: how likely a form is to be written Title-case / lower-case
         # inside a sentence (Sở Tư pháp vs số 15): costs in LM units
         self.title_cost = self.lower_cost = None
@@ -425,6 +425,33 @@ class SyllableLM:
                     self.known_words.add(w)
                     if restore == "1":
                         self.words[k] = w
+
+    # dicts for the pure-Python decoder, built on first use (≈2 s, ≈300 MB: the compiled
+    # decoder does without them)
+    @functools.cached_property
+    def bi(self) -> dict[int, int]:
+        return dict(zip(self.bi_keys.tolist(), self.bi_q.astype(np.int64).tolist()))
+
+    @functools.cached_property
+    def bi_bow(self) -> dict[int, int]:
+        nz = self.bi_bow_q > 0
+        return dict(zip(self.bi_keys[nz].tolist(), self.bi_bow_q[nz].astype(np.int64).tolist()))
+
+    @functools.cached_property
+    def tri(self) -> dict[int, int]:
+        return dict(zip(self.tri_keys.tolist(), self.tri_q.astype(np.int64).tolist()))
+
+    @functools.cached_property
+    def tri_ctx(self) -> set[int]:
+        return set(self.tri_ctx_keys.tolist())
+
+    @functools.cached_property
+    def tables(self):
+        """The LM for :mod:`normalizers.lattice_decoder`: (V, uni, bow1, bigram table, trigram table)."""
+        from normalizers import lattice_decoder as ld
+        return (self.V, np.array(self.uni, np.int64), np.array(self.bow1, np.int64),
+                ld.pack_bigrams(self.bi_keys, self.bi_q, self.bi_bow_q, self.tri_ctx_keys),
+                ld.build_table(self.tri_keys, self.tri_q))
 
     def cost3(self, u: int, v: int, w: int) -> int:
         V = self.V
@@ -520,6 +547,16 @@ class Restorer:
         self._stepcache: dict[str, dict] = {}
         self._cand_keys: dict[int, tuple] = {}
         self._key_cands: dict[str, list] = {}
+        # the compiled decoder when numba imports (identical output, the search ≈10 × faster);
+        # warmed up here so that loading (or compiling, once per machine) is part of the load
+        from normalizers import lattice_decoder      # imports numba (≈0.4 s): only here
+        self._decoder = lattice_decoder if lattice_decoder.AVAILABLE else None
+        self.compiled = self._decoder is not None
+        if self.compiled:
+            cands = [(FIRST_ID, 0, None), (FIRST_ID + 1, 1, None)]
+            self._viterbi([self._lattice_key(cands)])
+        else:
+            lm.tri, lm.bi, lm.bi_bow, lm.tri_ctx      # the Python decoder's dicts, at load time
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -630,7 +667,23 @@ class Restorer:
 
     # ------------------------------------------------------------------ decoding
     def _viterbi(self, lattice: list) -> tuple[list[int], list[float]]:
-        """Beam-pruned trigram Viterbi.
+        """Beam-pruned trigram Viterbi (see :meth:`_viterbi_py`), compiled when possible."""
+        if not self.compiled:
+            return self._viterbi_py(lattice)
+        # flat int64 arrays of the lattice (joining the bytes kept per candidate list)
+        offs = np.array(list(accumulate([len(x[0]) for x in lattice], initial=0)), np.int64)
+        ids = np.frombuffer(b"".join([x[3] for x in lattice]), np.int64)
+        chans = np.frombuffer(b"".join([x[4] for x in lattice]), np.int64)
+        V, uni, bow1, (bk, bv), (tk, tv) = self.lm.tables
+        out, confs = self._decoder.viterbi(offs, ids, chans, V, uni, bow1, bk, bv, tk, tv,
+                                           self.beam, self.prune, self.lm.step)
+        confs = confs.tolist()
+        if confs and min(confs) < 0:       # rounding too close to call in the compiled code
+            confs = [c if c >= 0 else round(1.0 / -c, 4) for c in confs]
+        return out.tolist(), confs
+
+    def _viterbi_py(self, lattice: list) -> tuple[list[int], list[float]]:
+        """Beam-pruned trigram Viterbi in pure Python (used when numba is unavailable).
 
         ``lattice`` = per position a pair (ids, channel costs or None).  Returns the
         chosen candidate index per position and a confidence per position: the
@@ -687,7 +740,7 @@ class Restorer:
             self._nrows += 1
             return rowc
 
-        for ids, chans, kstr in lattice:
+        for ids, chans, kstr, _, _ in lattice:
             n = len(ids)
             rows_k = rowcache.get(kstr)
             if rows_k is None:
@@ -843,13 +896,15 @@ class Restorer:
         return got
 
     def _lattice_key(self, cands) -> tuple:
-        """The lattice entry of a candidate list: (ids, channel costs or None, a naming string)."""
+        """The lattice entry of a candidate list: (ids, channel costs or None, a naming
+        string, ids and channel costs as int64 bytes for the compiled decoder)."""
         k = self._cand_keys.get(id(cands))
         if k is None or k[0] is not cands:
             ids = tuple(c[0] for c in cands)
             chans = tuple(c[1] for c in cands)
             k = (cands, (ids, chans if any(chans) else None,
-                         ",".join(f"{c[0]}:{c[1]}" for c in cands)))
+                         ",".join(f"{c[0]}:{c[1]}" for c in cands),
+                         array("q", ids).tobytes(), array("q", chans).tobytes()))
             if len(self._cand_keys) > 200_000:
                 self._cand_keys.clear()
             self._cand_keys[id(cands)] = k
@@ -944,7 +999,7 @@ class Restorer:
                     multi = True
                     break
             if multi:
-                key = tuple(x[2] for x in lattice)
+                key = tuple([x[2] for x in lattice])
                 got = self._phrase_cache.get(key)
                 if got is None:
                     got = self._viterbi(lattice)

@@ -102,6 +102,26 @@ def test_token_offsets_and_confidence(r):
     assert unicodedata.is_normalized("NFC", out.text)
 
 
+def test_compiled_decoder_matches_python(r, held_texts):
+    """The numba decoder returns exactly what the pure-Python one returns (choices and
+    confidences), on the lattices of an unaccented document and of a noisy OCR seed."""
+    if not r.compiled:
+        pytest.skip("numba unavailable: the Python decoder is the only one")
+    lattices = []
+    real = r._viterbi
+    r._viterbi = lambda lat: lattices.append(lat) or real(lat)
+    try:
+        r._phrase_cache.clear()
+        r.restore(strip_all("\n".join(held_texts[0].split("\n")[:150])))
+        if SEED.exists():
+            r.restore(SEED.read_text(encoding="utf-8"))
+    finally:
+        del r._viterbi
+    assert len(lattices) > 50
+    for lat in lattices:
+        assert r._viterbi(lat) == r._viterbi_py(lat)
+
+
 def test_convenience_api():
     assert restore_text("Uy ban nhan dan") == "Ủy ban nhân dân"
     buf = io.StringIO()
