@@ -32,6 +32,7 @@ DEFAULTS = {
     "upsample_below_dpi": 250,
     "blank_ink": 0.0003,      # below this share of ink a page is blank; above, OCR decides
     "max_skew": 3.0,
+    "lines_clear": 1.4,       # run-length ratio above which lines are surely horizontal (no OSD)
     "reread_zones": True,
     "reread_columns": True,
 }
@@ -118,7 +119,13 @@ def prepare(img: Image.Image, tagged_dpi: Optional[float], s: dict, clock: _Cloc
         notes.append(("upsampled", f"low resolution ({dpi:.0f} dpi) scaled to {new_dpi:.0f} dpi"))
     if images.is_blank(grey, float(s["blank_ink"])):
         return None, 0, 0.0
-    rotate, conf = images.detect_orientation(grey, timeout=max(1.0, clock.left()))
+    direction, strength = images.line_direction(grey)
+    if direction == "horizontal" and strength >= float(s["lines_clear"]):
+        # upright or upside down: the first reading's confidence tells which (read_page),
+        # so the OSD pass is spared on the common page
+        rotate, conf = 0, 0.0
+    else:
+        rotate, conf = images.detect_orientation(grey, timeout=max(1.0, clock.left()))
     if rotate and conf < 2.0:
         # OSD unsure: read a band of the page both ways and keep the way that reads better
         rotate = max((0, rotate), key=lambda r: _band_conf(images.rotate_upright(grey, r), s, clock))
@@ -165,11 +172,14 @@ def read_page(img: Image.Image, tagged_dpi: Optional[float], settings: dict, pag
     words = read_words(grey, lang, int(s["psm"]), clock)
     conf = _mean_conf(words) or 0.0
     if conf < 60 and not rotate:
-        # an upside-down page OSD missed reads as garbage: try it turned round
-        turned = images.rotate_upright(grey, 180)
-        words2 = read_words(turned, lang, int(s["psm"]), clock)
-        if (_mean_conf(words2) or 0.0) > conf + 10:
-            grey, words, rotate = turned, words2, 180
+        # an upside-down page reads as garbage: ask OSD, and when it is unsure, read the page
+        # turned round too and keep the surer reading
+        osd_rotate, osd_conf = images.detect_orientation(grey, timeout=max(1.0, clock.left()))
+        if osd_rotate == 180 or osd_conf < 2.0:
+            turned = images.rotate_upright(grey, 180)
+            words2 = read_words(turned, lang, int(s["psm"]), clock)
+            if (_mean_conf(words2) or 0.0) > conf + 10:
+                grey, words, rotate = turned, words2, 180
     if not [w for w in words if w.conf >= 50 and sum(ch.isalnum() for ch in w.text) >= 2]:
         return PageRead([], grey.width, grey.height, None, blank=True, notes=notes)
     lines = order_page(words, grey.width, grey.height, first_page=first_page)
@@ -232,10 +242,14 @@ def reread_columns(grey: Image.Image, lines: list[Line], s: dict, clock: _Clock)
     """Read each column of the header and end bands on its own (psm 6).
 
     On the whole page Tesseract reads "- Như trên;   KT. CHỦ TỊCH" as one line and the
-    small type of the left column suffers; a crop of just one column reads cleanly."""
+    small type of the left column suffers; a crop of just one column reads cleanly.  The
+    crops are stacked on one sheet with white gaps and read in one call: every call loads
+    the language model again, which costs more than reading a small crop."""
     from extractors.layout import drop_noise, group_rows, median_height
     from pipeline.doctor import resolve_lang
     by_zone: dict[str, list[Line]] = {z: [l for l in lines if l.zone == z] for z in ZONES}
+    crops = []      # (zone, x0, y0, crop image, top of the crop on the sheet)
+    sheet_h = gap = 0
     for zone in ("header_left", "header_right", "end_left", "end_right"):
         old = by_zone[zone]
         if not old:
@@ -244,21 +258,32 @@ def reread_columns(grey: Image.Image, lines: list[Line], s: dict, clock: _Clock)
         l, t = min(b[0] for b in boxes), min(b[1] for b in boxes)
         r, b = max(b[2] for b in boxes), max(b[3] for b in boxes)
         pad = int(0.5 * median_height([w for line in old for w in line.words]))
+        gap = max(gap, 6 * pad)
         x0, y0 = max(0, l - pad), max(0, t - pad)
         crop = grey.crop((x0, y0, min(grey.width, r + pad), min(grey.height, b + pad)))
-        words = read_words(crop, resolve_lang(s["lang"]), 6, clock)
-        for w in words:
+        crops.append((zone, x0, y0, crop, sheet_h))
+        sheet_h += crop.height + gap
+    if not crops:
+        return lines
+    sheet = Image.new("L", (max(c[3].width for c in crops), sheet_h - gap), 255)
+    for _, _, _, crop, top in crops:
+        sheet.paste(crop, (0, top))
+    read = read_words(sheet, resolve_lang(s["lang"]), 6, clock)
+    # the words whose centre lies on each crop (all sorted out before any is moved back)
+    on_crop = [[w for w in read if top <= w.cy < top + crop.height] for _, _, _, crop, top in crops]
+    for (zone, x0, y0, crop, top), words in zip(crops, on_crop):
+        for w in words:     # back in page coordinates
             w.left += x0
-            w.top += y0
+            w.top += y0 - top
         words = drop_noise(words)
         if not words:
             continue
-        old_words = [w for line in old for w in line.words]
+        old_words = [w for line in by_zone[zone] for w in line.words]
         new_lines = []
         for row in group_rows(words):
             line = Line(sorted(row.words, key=lambda w: w.left), zone)
-            top, bottom = line.box[1], line.box[3]
-            before = [w for w in old_words if top <= w.cy <= bottom]
+            top_, bottom = line.box[1], line.box[3]
+            before = [w for w in old_words if top_ <= w.cy <= bottom]
             # keep the first reading of a line when it was surer (same words, better read)
             if before and len(before) == len(line.words) and \
                     (_mean_conf(before) or 0) > (_mean_conf(line.words) or 0):

@@ -75,8 +75,10 @@ def join_broken_header_lines(text: str) -> str:
 @functools.lru_cache(maxsize=1)
 def _upper_slips():
     slips = load_data_yaml("ocr_slips.yaml")["upper_words"]
-    return [(re.compile(rf"(?<!\w){re.escape(k)}(?!\w)"), v) for k, v in
-            sorted(slips.items(), key=lambda kv: len(kv[0]), reverse=True)]
+    # a key starting with ^ is only a slip as the first word of the line
+    return [(re.compile((r"^(?<!\w)(\s*)" if k.startswith("^") else r"(?<!\w)()")
+                        + re.escape(k.lstrip("^")) + r"(?!\w)"), v)
+            for k, v in sorted(slips.items(), key=lambda kv: len(kv[0]), reverse=True)]
 
 
 @functools.lru_cache(maxsize=1)
@@ -94,6 +96,6 @@ def fix_upper_case_slips(text: str) -> str:
     for line in text.split("\n"):
         if _is_upper_line(line):
             for pattern, repl in _upper_slips():
-                line = pattern.sub(repl, line)
+                line = pattern.sub(lambda m, r=repl: m.group(1) + r, line)
         out.append(line)
     return "\n".join(out)

@@ -236,6 +236,10 @@ def test_upper_case_ocr_slips_fixed_only_in_upper_case_lines():
     from normalizers.cleanup import fix_upper_case_slips
     assert fix_upper_case_slips("T/M BẠN THƯỜNG VỤ\nbạn đọc") == "T/M BAN THƯỜNG VỤ\nbạn đọc"
     assert fix_upper_case_slips("ỦY BAN NHÂN DÂN TỈNH HÀ TĨNH") == "ỦY BAN NHÂN DÂN TỈNH HÀ TĨNH"
+    # the level before a place name starts a header line; Hà Tĩnh keeps its tilde
+    assert fix_upper_case_slips("ỦY BAN NHÂN DÂN\nTĨNH LAI CHÂU\nTĨNH HÀ TĨNH") == \
+        "ỦY BAN NHÂN DÂN\nTỈNH LAI CHÂU\nTỈNH HÀ TĨNH"
+    assert fix_upper_case_slips("SỞ Y TẾ TĨNH") == "SỞ Y TẾ TĨNH"     # not the first word
     assert fix_upper_case_slips("b) Đề nghị\n¢) Sở Thông tin\ngiá 5¢) x") == "b) Đề nghị\nc) Sở Thông tin\ngiá 5¢) x"
 
 
