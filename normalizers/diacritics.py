@@ -950,6 +950,7 @@ class Restorer:
         nwords: list[int] = []
         uppers: list[bool] = []
         spans: list[list[tuple[int, int, int, int]]] = []
+        flawed: list[bool] = []     # "good" only by the tolerance for one broken word
         chunk_cache = self._chunk_cache
         if len(chunk_cache) > 500_000:
             chunk_cache.clear()
@@ -975,6 +976,7 @@ class Restorer:
             noises.append(noise)
             nwords.append(nw)
             uppers.append(nup >= 0.6 * max(1, nw))
+            flawed.append(kind == "good" and any(c[0] in (self._ACC_BAD, self._JUNK) for c in infos))
 
         # document context: in a text that is mostly good Vietnamese, a short line without
         # accents is a wrapped fragment ("quan", "7. Trung"), not an unaccented text
@@ -982,6 +984,10 @@ class Restorer:
         if len(long_kinds) >= 3 and long_kinds.count("good") >= 0.8 * len(long_kinds):
             kinds = ["good" if k in ("no_diacritics", "noisy") and n < 4 else k
                      for k, n in zip(kinds, nwords)]
+        # ... and in a text that is mostly OCR damage, a line that passed as good despite a
+        # broken word ("thong tin, béo céo.", "- UBND cac huyén, thanh phé;") is damaged too
+        elif len(long_kinds) >= 3 and long_kinds.count("noisy") >= 0.5 * len(long_kinds):
+            kinds = ["noisy" if f else k for k, f in zip(kinds, flawed)]
 
         # phrases over consecutive restorable lines
         replacements: dict[int, dict[int, tuple[int, str, float]]] = {}
