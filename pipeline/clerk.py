@@ -145,7 +145,7 @@ def parse_source(value: Any) -> str:
 
 # ---------------------------------------------------------------- rows
 
-def _doc_notes(doc: dict, suggestions: dict[str, list[dict]]) -> tuple[list[str], bool]:
+def _doc_notes(doc: dict, suggestions: Any) -> tuple[list[str], bool]:
     notes, review = [], False
     fields = set(doc.get("needs_review") or [])
     for w in doc.get("warnings") or []:
@@ -186,14 +186,13 @@ def clerk_summary(doc: dict[str, Any]) -> dict[str, Any]:
     return summary
 
 
-def _suggestions_by_doc(links: Optional[dict]) -> dict[str, list[dict]]:
-    suggestions: dict[str, list[dict]] = {}
-    for s in (links or {}).get("date_suggestions", []):
-        suggestions.setdefault(s["doc_id"], []).append(s)
-    return suggestions
+def _suggestions_by_doc(links: Any) -> Any:
+    """doc_id -> date suggestions (``.get``), from links.json as a dict or a ``links.Links``."""
+    from pipeline.links import suggestions_map
+    return suggestions_map(links)
 
 
-def _doc_rows(doc: dict[str, Any], d_index: int, suggestions: dict[str, list[dict]]) -> Iterator[dict[str, Any]]:
+def _doc_rows(doc: dict[str, Any], d_index: int, suggestions: Any) -> Iterator[dict[str, Any]]:
     """The rows of one document (``d_index``: its place in source order), unnumbered and unsorted."""
     doc_notes, doc_review = _doc_notes(doc, suggestions)
     for t_index, task in enumerate(doc.get("tasks") or []):

@@ -50,10 +50,14 @@ def after_write(out_dir: Path, documents: list[dict[str, Any]], report: dict, co
         from pipeline.review import review_summary
         review = [review_summary(d) for d in docs]
 
+    def links():
+        from pipeline.links import write_links
+        return write_links(out_dir, docs)
+
     def task_list(links):
         from pipeline.clerk import write_task_list
         return write_task_list(out_dir, docs, links)
-    _after_write(Path(out_dir), docs, task_list, review, by_id.__getitem__, report, config)
+    _after_write(Path(out_dir), links, task_list, review, by_id.__getitem__, report, config)
 
 
 class Streamed:
@@ -62,14 +66,16 @@ class Streamed:
 
     - ``correct(doc)`` applies the stored corrections to one document (and counts it in
       corrections_report.json), ``keep(doc)`` keeps what the further outputs need of it —
-      a slim summary per output turned on (links: :func:`pipeline.links.link_summary`,
-      review page: :func:`pipeline.review.review_summary`), never the text; the task list's
-      summaries (:func:`pipeline.clerk.clerk_summary`) go to disk (:class:`pipeline.clerk.TaskList`);
+      a slim summary per output turned on, never the text: links.json's
+      (:func:`pipeline.links.link_summary`) and the task list's
+      (:func:`pipeline.clerk.clerk_summary`) go to temporary SQLite databases on disk
+      (:class:`pipeline.links.LinkSpool`, :class:`pipeline.clerk.TaskList`), the review page's
+      (:func:`pipeline.review.review_summary`, ~100 bytes) stay in memory;
     - ``finish_corrections()`` writes corrections_report.json (as ``before_write`` does);
     - ``after_write(report, load)`` writes links.json, the task list and review.html from the
       summaries; the review page loads the records it shows with ``load(doc_id)`` (the
       corrected record: see ``recorrect``), one at a time; ``close()`` drops the spooled
-      task list (after_write calls it).
+      summaries and links (after_write calls it).
 
     The files are those that ``before_write`` + ``after_write`` write for the same documents."""
 
@@ -80,7 +86,10 @@ class Streamed:
         self.opts = _outputs(config)
         self._stored = corrections.load(self.out, self.opts)
         self.applier = corrections.Applier(self._stored)
-        self.links: Optional[list] = [] if self.opts.get("links", True) else None
+        self.links = None
+        if self.opts.get("links", True):
+            from pipeline.links import LinkSpool
+            self.links = LinkSpool()
         self.tasks = None
         if self.opts.get("task_list", True):
             from pipeline.clerk import TaskList
@@ -96,8 +105,7 @@ class Streamed:
 
     def keep(self, doc: dict[str, Any]) -> None:
         if self.links is not None:
-            from pipeline.links import link_summary
-            self.links.append(link_summary(doc))
+            self.links.add(doc)
         if self.tasks is not None:
             self.tasks.add(doc)
         if self.review is not None:
@@ -112,19 +120,20 @@ class Streamed:
 
     def after_write(self, report: dict, load: Callable[[str], dict[str, Any]]) -> None:
         try:
-            tasks = self.tasks
-            _after_write(self.out, self.links or [], lambda links: tasks.write(self.out, links),
+            spool, tasks = self.links, self.tasks
+            _after_write(self.out, lambda: spool.write(self.out), lambda links: tasks.write(self.out, links),
                          self.review, load, report, self.config)
         finally:
             self.close()
 
     def close(self) -> None:
-        if self.tasks is not None:
-            self.tasks.close()
-            self.tasks = None
+        for spool in (self.links, self.tasks):
+            if spool is not None:
+                spool.close()
+        self.links = self.tasks = None
 
 
-def _after_write(out: Path, link_docs: list[dict], task_list: Callable[[Optional[dict]], int],
+def _after_write(out: Path, write_links: Callable[[], Any], task_list: Callable[[Any], int],
                  review_docs: Optional[list[dict]], load: Callable[[str], dict[str, Any]], report: dict,
                  config: Config) -> None:
     opts = _outputs(config)
@@ -142,8 +151,7 @@ def _after_write(out: Path, link_docs: list[dict], task_list: Callable[[Optional
                            "traceback": traceback.format_exc(limit=5)})
 
     if opts.get("links", True):
-        from pipeline.links import write_links
-        links = step("links.json", lambda: write_links(out, link_docs))
+        links = step("links.json", write_links)
     if opts.get("task_list", True):
         step("nhiem_vu", lambda: task_list(links))
     if opts.get("review_page", True):

@@ -12,10 +12,11 @@ the task list show them).
 """
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, Iterator, Optional
 
 from pipeline.ids import fold, normalize_number_symbol
 
@@ -161,16 +162,7 @@ def build_links(documents: Iterable[dict[str, Any]]) -> dict[str, Any]:
             snippet = _snippet(citing, ns)
             for target, issuer_ok in candidates:
                 cited_date = ref.get("issue_date")
-                citations.append({
-                    "from_doc": citing["doc_id"], "from_source": citing.get("source"),
-                    "from_number_symbol": citing.get("number_symbol"), "from_doc_type": citing.get("doc_type"),
-                    "to_doc": target["doc_id"], "to_source": target.get("source"),
-                    "to_number_symbol": target.get("number_symbol"), "to_doc_type": target.get("doc_type"),
-                    "reference": ref,
-                    "match": "number_symbol+issuer" if issuer_ok else "number_symbol",
-                    "date_agrees": (cited_date == target.get("issue_date")) if cited_date else None,
-                    "snippet": snippet,
-                })
+                citations.append(_citation(citing, ref, target, issuer_ok, snippet))
                 if cited_date and re.match(r"^\d{4}-\d{2}-\d{2}$", cited_date) \
                         and cited_date != target.get("issue_date"):
                     date_evidence[target["doc_id"]].append({
@@ -182,55 +174,74 @@ def build_links(documents: Iterable[dict[str, Any]]) -> dict[str, Any]:
     by_id = {d["doc_id"]: d for d in docs}
     suggestions = []
     for doc_id, evidence in date_evidence.items():
-        target = by_id[doc_id]
-        current = target.get("issue_date")
-        if current is None:
-            reason = "invalid_date" if _has_invalid_date_warning(target) else "missing"
-        elif all(e["date"].startswith(current) for e in evidence) and len(current) < 10:
-            reason = "partial"
-        else:
-            reason = "differs"
-        dates: dict[str, list[dict]] = defaultdict(list)
-        for e in evidence:
-            dates[e["date"]].append(e)
-        for date, ev in sorted(dates.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-            suggestions.append({
-                "doc_id": doc_id, "source": target.get("source"),
-                "number_symbol": target.get("number_symbol"),
-                "field": "issue_date", "current": current, "suggested": date,
-                "suggested_display": display_date(date), "reason": reason,
-                "agreeing_citations": len(ev), "contested": len(dates) > 1,
-                "evidence": [{k: e[k] for k in ("citing_doc", "citing_source", "citing_number_symbol",
-                                                "citing_doc_type", "snippet")} for e in ev],
-            })
+        suggestions.extend(_suggestions(doc_id, by_id[doc_id], evidence))
 
     duplicates = []
     for ns, group in by_ns.items():
-        if len(group) < 2:
-            continue
-        clusters: list[list[dict]] = []
-        for d in group:
-            for cluster in clusters:
-                head = cluster[0]
-                if issuers_compatible(head.get("issuer"), d.get("issuer")) is not False \
-                        and _years_agree(head.get("issue_date"), d.get("issue_date")):
-                    cluster.append(d)
-                    break
-            else:
-                clusters.append([d])
-        for cluster in clusters:
-            if len(cluster) > 1:
-                duplicates.append({
-                    "number_symbol": cluster[0].get("number_symbol"),
-                    "issuer": next((d.get("issuer") for d in cluster if d.get("issuer")), None),
-                    "documents": [{"doc_id": d["doc_id"], "source": d.get("source"),
-                                   "issue_date": d.get("issue_date")} for d in cluster],
-                })
+        if len(group) >= 2:
+            duplicates.extend(_duplicates(group))
 
     return {"citations": citations, "duplicates": duplicates, "date_suggestions": suggestions,
             "unresolved_references": unresolved,
             "counts": {"documents": len(docs), "citations": len(citations), "duplicates": len(duplicates),
                        "date_suggestions": len(suggestions), "unresolved_references": len(unresolved)}}
+
+
+def _citation(citing: dict, ref: dict, target: dict, issuer_ok: Optional[bool], snippet: Optional[str]) -> dict:
+    cited_date = ref.get("issue_date")
+    return {
+        "from_doc": citing["doc_id"], "from_source": citing.get("source"),
+        "from_number_symbol": citing.get("number_symbol"), "from_doc_type": citing.get("doc_type"),
+        "to_doc": target["doc_id"], "to_source": target.get("source"),
+        "to_number_symbol": target.get("number_symbol"), "to_doc_type": target.get("doc_type"),
+        "reference": ref,
+        "match": "number_symbol+issuer" if issuer_ok else "number_symbol",
+        "date_agrees": (cited_date == target.get("issue_date")) if cited_date else None,
+        "snippet": snippet,
+    }
+
+
+def _suggestions(doc_id: str, target: dict, evidence: list[dict]) -> list[dict]:
+    """The date suggestions for one document from the dates other documents cite it with."""
+    current = target.get("issue_date")
+    if current is None:
+        reason = "invalid_date" if _has_invalid_date_warning(target) else "missing"
+    elif all(e["date"].startswith(current) for e in evidence) and len(current) < 10:
+        reason = "partial"
+    else:
+        reason = "differs"
+    dates: dict[str, list[dict]] = defaultdict(list)
+    for e in evidence:
+        dates[e["date"]].append(e)
+    return [{
+        "doc_id": doc_id, "source": target.get("source"),
+        "number_symbol": target.get("number_symbol"),
+        "field": "issue_date", "current": current, "suggested": date,
+        "suggested_display": display_date(date), "reason": reason,
+        "agreeing_citations": len(ev), "contested": len(dates) > 1,
+        "evidence": [{k: e[k] for k in ("citing_doc", "citing_source", "citing_number_symbol",
+                                        "citing_doc_type", "snippet")} for e in ev],
+    } for date, ev in sorted(dates.items(), key=lambda kv: (-len(kv[1]), kv[0]))]
+
+
+def _duplicates(group: list[dict]) -> list[dict]:
+    """Clusters of the documents of one number and symbol that are the same letter."""
+    clusters: list[list[dict]] = []
+    for d in group:
+        for cluster in clusters:
+            head = cluster[0]
+            if issuers_compatible(head.get("issuer"), d.get("issuer")) is not False \
+                    and _years_agree(head.get("issue_date"), d.get("issue_date")):
+                cluster.append(d)
+                break
+        else:
+            clusters.append([d])
+    return [{
+        "number_symbol": cluster[0].get("number_symbol"),
+        "issuer": next((d.get("issuer") for d in cluster if d.get("issuer")), None),
+        "documents": [{"doc_id": d["doc_id"], "source": d.get("source"),
+                       "issue_date": d.get("issue_date")} for d in cluster],
+    } for cluster in clusters if len(cluster) > 1]
 
 
 def _date_doubtful(doc: dict) -> bool:
@@ -244,7 +255,217 @@ def _year_in_symbol(ns: str, date: Optional[str]) -> bool:
 
 
 def write_links(out_dir: Path, documents: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    from pipeline.outputs import write_json
-    links = build_links(documents)
-    write_json(Path(out_dir) / "links.json", links)    # piece by piece: the same bytes as to_json(links)
-    return links
+    """Write OUT/links.json of these documents (records or :func:`link_summary` summaries) and
+    return the links (the dict :func:`build_links` gives).  Built on disk (:class:`LinkSpool`)."""
+    with LinkSpool() as spool:
+        for doc in documents:
+            spool.add(doc)
+        return spool.write(out_dir).to_dict()
+
+
+def suggestions_map(links) -> Any:
+    """doc_id -> its date suggestions (``.get(doc_id, default)``), for links as a dict or as the
+    :class:`Links` of a :class:`LinkSpool`."""
+    if links is None:
+        return {}
+    if isinstance(links, Links):
+        return links.suggestions
+    suggestions: dict[str, list[dict]] = {}
+    for s in links.get("date_suggestions", []):
+        suggestions.setdefault(s["doc_id"], []).append(s)
+    return suggestions
+
+
+KINDS = ("citations", "duplicates", "date_suggestions", "unresolved_references")
+
+
+class LinkSpool:
+    """links.json built on disk, so that neither the documents' summaries nor the links count in
+    memory (an archive's references grow with it: ~10 per letter, most of them unresolved).
+
+    ``add(doc)`` keeps the :func:`link_summary` of a document (or a summary) in a private
+    temporary SQLite database (deleted by SQLite when the connection closes, at once on POSIX);
+    ``write(out)`` resolves the references one citing document at a time against an index of
+    the documents by normalized number and symbol, keeps citations, unresolved references,
+    evidence, suggestions and duplicates in tables, writes links.json from them piece by piece
+    and returns a :class:`Links` over them (valid until ``close()``).  The result is that of
+    :func:`build_links` over the same documents, and links.json its ``to_json`` bytes."""
+
+    CACHE_KIB = 256
+
+    def __init__(self):
+        import sqlite3
+        self.db = sqlite3.connect("")
+        for pragma in (f"cache_size=-{self.CACHE_KIB}", "temp_store=FILE", "journal_mode=OFF",
+                       "synchronous=OFF"):
+            self.db.execute(f"PRAGMA {pragma}")
+        self.db.executescript("""
+            CREATE TABLE docs(seq INTEGER PRIMARY KEY, ns TEXT, target TEXT NOT NULL, summary TEXT NOT NULL);
+            CREATE INDEX docs_ns ON docs(ns, seq);
+            CREATE TABLE by_id(doc_id TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+            CREATE TABLE evidence(n INTEGER PRIMARY KEY, target TEXT NOT NULL, item TEXT NOT NULL);
+            CREATE INDEX evidence_target ON evidence(target, n);
+            CREATE TABLE citations(k INTEGER PRIMARY KEY, item TEXT NOT NULL);
+            CREATE TABLE unresolved_references(k INTEGER PRIMARY KEY, item TEXT NOT NULL);
+            CREATE TABLE duplicates(k INTEGER PRIMARY KEY, item TEXT NOT NULL);
+            CREATE TABLE date_suggestions(k INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, item TEXT NOT NULL);
+            CREATE INDEX date_suggestions_doc ON date_suggestions(doc_id, k);
+        """)
+        self.n_docs = 0
+
+    def __enter__(self) -> "LinkSpool":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.db is not None:
+            self.db.close()
+            self.db = None
+
+    def add(self, doc: dict[str, Any]) -> None:
+        if not doc:                       # build_links leaves them out
+            return
+        summary = doc if "_snippets" in doc else link_summary(doc)
+        target = {k: v for k, v in summary.items() if k not in ("references", "_snippets")}
+        ns = normalize_number_symbol(summary["number_symbol"]) if summary.get("number_symbol") else None
+        seq = self.n_docs
+        self.n_docs += 1
+        self.db.execute("INSERT INTO docs VALUES (?, ?, ?, ?)",
+                        (seq, ns, json.dumps(target), json.dumps(summary)))
+        self.db.execute("INSERT INTO by_id VALUES (?, ?) ON CONFLICT(doc_id) DO UPDATE SET seq = excluded.seq",
+                        (summary["doc_id"], seq))
+
+    def _targets(self, ns: str) -> Iterator[dict]:
+        for (target,) in self.db.execute("SELECT target FROM docs WHERE ns = ? ORDER BY seq", (ns,)):
+            yield json.loads(target)
+
+    def write(self, out_dir: Path) -> "Links":
+        from pipeline.outputs import atomic_writer
+        db = self.db
+        for kind in ("evidence",) + KINDS:
+            db.execute(f"DELETE FROM {kind}")
+        n = dict.fromkeys(KINDS, 0)
+        n_evidence = 0
+
+        def put(kind: str, item: dict, *extra) -> None:
+            db.execute(f"INSERT INTO {kind} VALUES (?, {'?, ' * len(extra)}?)", (n[kind], *extra, json.dumps(item)))
+            n[kind] += 1
+
+        # citations, unresolved references and date evidence: one citing document at a time
+        for (summary,) in db.execute("SELECT summary FROM docs ORDER BY seq"):
+            citing = json.loads(summary)
+            for ref in citing.get("references") or []:
+                ns = (ref or {}).get("number_symbol")
+                if not ns:
+                    continue
+                candidates = []
+                for target in self._targets(normalize_number_symbol(ns)):
+                    if target["doc_id"] == citing["doc_id"]:
+                        continue
+                    issuer_ok = issuers_compatible(ref.get("issuer"), target.get("issuer"))
+                    if issuer_ok is False:
+                        continue
+                    if not _years_agree(ref.get("issue_date"), target.get("issue_date")) \
+                            and not _year_in_symbol(ns, target.get("issue_date")):
+                        if not _date_doubtful(target):
+                            continue
+                    candidates.append((target, issuer_ok))
+                if not candidates:
+                    put("unresolved_references", {"from_doc": citing["doc_id"], "from_source": citing.get("source"),
+                                                  "reference": ref})
+                    continue
+                snippet = _snippet(citing, ns)
+                for target, issuer_ok in candidates:
+                    put("citations", _citation(citing, ref, target, issuer_ok, snippet))
+                    cited_date = ref.get("issue_date")
+                    if cited_date and re.match(r"^\d{4}-\d{2}-\d{2}$", cited_date) \
+                            and cited_date != target.get("issue_date"):
+                        db.execute("INSERT INTO evidence VALUES (?, ?, ?)", (n_evidence, target["doc_id"], json.dumps({
+                            "date": cited_date, "citing_doc": citing["doc_id"],
+                            "citing_source": citing.get("source"),
+                            "citing_number_symbol": citing.get("number_symbol"),
+                            "citing_doc_type": citing.get("doc_type"), "snippet": snippet})))
+                        n_evidence += 1
+
+        # date suggestions, target by target in the order they first got evidence
+        targets = db.execute("SELECT target FROM evidence GROUP BY target ORDER BY MIN(n)").fetchall()
+        for (doc_id,) in targets:
+            (target,) = db.execute("SELECT d.target FROM by_id b JOIN docs d ON d.seq = b.seq "
+                                   "WHERE b.doc_id = ?", (doc_id,)).fetchone()
+            evidence = [json.loads(e) for (e,) in
+                        db.execute("SELECT item FROM evidence WHERE target = ? ORDER BY n", (doc_id,))]
+            for suggestion in _suggestions(doc_id, json.loads(target), evidence):
+                put("date_suggestions", suggestion, doc_id)
+        del targets
+
+        # duplicates: documents with the same number and symbol, group by group
+        groups = db.execute("SELECT ns FROM docs WHERE ns IS NOT NULL GROUP BY ns HAVING COUNT(*) > 1 "
+                            "ORDER BY MIN(seq)").fetchall()
+        for (ns,) in groups:
+            for duplicate in _duplicates(list(self._targets(ns))):
+                put("duplicates", duplicate)
+        del groups
+
+        links = Links(self, {"documents": self.n_docs, **n})
+        with atomic_writer(Path(out_dir) / "links.json") as fh:
+            fh.write("{")
+            for kind in KINDS:
+                fh.write(f'\n  "{kind}": ')
+                _write_json_array(fh, links.get(kind), 1)
+                fh.write(",")
+            fh.write('\n  "counts": ' + json.dumps(links.counts, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+                     + "\n}\n")
+        return links
+
+
+class _SuggestionsView:
+    def __init__(self, spool: LinkSpool):
+        self.spool = spool
+
+    def get(self, doc_id: str, default: Any = None) -> Any:
+        found = [json.loads(item) for (item,) in self.spool.db.execute(
+            "SELECT item FROM date_suggestions WHERE doc_id = ? ORDER BY k", (doc_id,))]
+        return found or default
+
+
+class Links:
+    """The links of a :class:`LinkSpool`, read from its tables: ``get(kind)`` iterates one of
+    citations, duplicates, date_suggestions, unresolved_references (``get("counts")``: the
+    counts), ``suggestions.get(doc_id)`` the date suggestions of one document; ``to_dict()``
+    is the dict :func:`build_links` returns."""
+
+    def __init__(self, spool: LinkSpool, counts: dict):
+        self.spool = spool
+        self.counts = counts
+        self.suggestions = _SuggestionsView(spool)
+
+    def __bool__(self) -> bool:
+        return True
+
+    def get(self, kind: str, default: Any = None) -> Any:
+        if kind == "counts":
+            return dict(self.counts)
+        if kind not in KINDS:
+            return default
+        return (json.loads(item) for (item,) in self.spool.db.execute(f"SELECT item FROM {kind} ORDER BY k"))
+
+    def __getitem__(self, kind: str) -> Any:
+        if kind != "counts" and kind not in KINDS:
+            raise KeyError(kind)
+        return self.get(kind)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**{kind: list(self.get(kind)) for kind in KINDS}, "counts": dict(self.counts)}
+
+
+def _write_json_array(fh, items: Iterable[Any], level: int) -> None:
+    """A list written as json.dump(indent=2) writes it at nesting ``level``, item by item."""
+    pad = "\n" + "  " * (level + 1)
+    first = True
+    for item in items:
+        fh.write(("[" if first else ",") + pad
+                 + json.dumps(item, ensure_ascii=False, indent=2).replace("\n", pad))
+        first = False
+    fh.write("[]" if first else "\n" + "  " * level + "]")

@@ -377,24 +377,37 @@ def render_document(doc: dict, out_dir: Path, suggestions: list[dict], image_dir
             f'<div class="source">{pages}<pre class="text">{render_text(doc, anchor)}</pre></div></div></article>')
 
 
-def render_links(links: Optional[dict]) -> str:
-    if not links:
-        return ""
-    items = []
+def _link_items(links: Any) -> Iterator[str]:
     for c in links.get("citations", []):
-        items.append(f'<li class="citation">{html.escape(c.get("from_source") or c["from_doc"])} dẫn chiếu '
-                     f'<a href="#doc-{c["to_doc"]}">{html.escape(c.get("to_number_symbol") or c["to_doc"])}</a></li>')
+        yield (f'<li class="citation">{html.escape(c.get("from_source") or c["from_doc"])} dẫn chiếu '
+               f'<a href="#doc-{c["to_doc"]}">{html.escape(c.get("to_number_symbol") or c["to_doc"])}</a></li>')
     for d in links.get("duplicates", []):
-        items.append(f'<li class="duplicate">Trùng số, ký hiệu {html.escape(d.get("number_symbol") or "")}: '
-                     + ", ".join(f'<a href="#doc-{x["doc_id"]}">{html.escape(x.get("source") or x["doc_id"])}</a>'
-                                 for x in d["documents"]) + "</li>")
+        yield (f'<li class="duplicate">Trùng số, ký hiệu {html.escape(d.get("number_symbol") or "")}: '
+               + ", ".join(f'<a href="#doc-{x["doc_id"]}">{html.escape(x.get("source") or x["doc_id"])}</a>'
+                           for x in d["documents"]) + "</li>")
     for s in links.get("date_suggestions", []):
-        items.append(f'<li class="date-suggestion">Ngày của <a href="#doc-{s["doc_id"]}">'
-                     f'{html.escape(s.get("number_symbol") or s.get("source") or "")}</a> có thể là '
-                     f'{html.escape(s["suggested_display"])}</li>')
-    if not items:
-        return ""
-    return f'<section class="links"><h3>Liên kết giữa các văn bản</h3><ul>{"".join(items)}</ul></section>'
+        yield (f'<li class="date-suggestion">Ngày của <a href="#doc-{s["doc_id"]}">'
+               f'{html.escape(s.get("number_symbol") or s.get("source") or "")}</a> có thể là '
+               f'{html.escape(s["suggested_display"])}</li>')
+
+
+def links_chunks(links: Any) -> Iterator[str]:
+    """The links section of the page piece by piece (nothing when there is no link); ``links``:
+    links.json as a dict or a ``pipeline.links.Links`` read from disk."""
+    if not links:
+        return
+    items = _link_items(links)
+    first = next(items, None)
+    if first is None:
+        return
+    yield '<section class="links"><h3>Liên kết giữa các văn bản</h3><ul>'
+    yield first
+    yield from items
+    yield "</ul></section>"
+
+
+def render_links(links: Optional[dict]) -> str:
+    return "".join(links_chunks(links))
 
 
 def review_summary(doc: dict) -> dict:
@@ -412,10 +425,9 @@ def page_chunks(summaries: Iterable[dict], load: Callable[[str], dict], out_dir:
     """review.html piece by piece: the head, the list of documents and the links, then one
     ``<article>`` per shown document (``load(doc_id)`` gives its record, used and dropped),
     then the tail.  ``summaries``: :func:`review_summary` of every document."""
+    from pipeline.links import suggestions_map
     docs = sorted(summaries, key=lambda d: d.get("source") or "")
-    suggestions: dict[str, list[dict]] = {}
-    for s in (links or {}).get("date_suggestions", []):
-        suggestions.setdefault(s["doc_id"], []).append(s)
+    suggestions = suggestions_map(links)
     flags = [bool(d["review"] or suggestions.get(d["doc_id"])) for d in docs]
     ordered = [d for d, f in zip(docs, flags) if f] + [d for d, f in zip(docs, flags) if not f]
     n_flagged = sum(flags)
@@ -434,7 +446,8 @@ def page_chunks(summaries: Iterable[dict], load: Callable[[str], dict], out_dir:
            f'<title>Kiểm tra kết quả đọc văn bản</title><style>{CSS}</style></head><body>'
            f'<header class="run"><h1>Kiểm tra kết quả đọc văn bản</h1>'
            f'<div>{len(docs)} văn bản, {n_duties} nhiệm vụ-cơ quan, {n_flagged} văn bản cần kiểm tra{run}</div>'
-           f'</header><nav class="docs">{nav}{more}</nav>{render_links(links)}')
+           f'</header><nav class="docs">{nav}{more}</nav>')
+    yield from links_chunks(links)
     for d in shown:
         yield render_document(load(d["doc_id"]), out_dir, suggestions.get(d["doc_id"], []), image_dirs)
     yield "</body></html>\n"

@@ -180,3 +180,55 @@ def test_write_links(tmp_path):
     links = write_links(tmp_path, seed_like_documents())
     on_disk = json.loads((tmp_path / "links.json").read_text(encoding="utf-8"))
     assert on_disk == links and on_disk["counts"]["citations"] == 1
+
+
+def _many_documents() -> list[dict]:
+    """The seed-like letters, copies of them (duplicates, several targets per number), a
+    differing and a doubtful date, a letter citing itself and an empty entry."""
+    docs = seed_like_documents()
+    for k in range(3):
+        copy_ = ct15()
+        copy_.update(doc_id=f"c{k:015d}", source=f"copies/ct15_{k}.txt",
+                     issue_date=[None, "2021-10-18", "2021-10"][k])
+        docs.append(copy_)
+        p = plan()
+        p.update(doc_id=f"p{k:015d}", source=f"copies/plan_{k}.txt")
+        p["references"] = p["references"] + [{"number_symbol": p.get("number_symbol") or "x",
+                                              "issue_date": "2021-10-14"}]
+        docs.append(p)
+    docs.append(cv58("1111111111111111", "scan/cv58_ban_chup.pdf"))
+    docs.append({})
+    return docs
+
+
+def test_links_built_on_disk_are_those_built_in_memory(tmp_path):
+    """write_links (LinkSpool: summaries and links in a temporary SQLite database) gives the
+    links of build_links, and links.json is their to_json bytes; the review page and the task
+    list read the spooled links as they read the dict."""
+    from pipeline import clerk
+    from pipeline.links import LinkSpool, link_summary
+    from pipeline.outputs import to_json
+    from pipeline.review import page_chunks, review_summary
+    for docs in (_many_documents(), seed_like_documents(), [], [{}]):
+        expected = build_links(docs)
+        assert expected == build_links([link_summary(d) for d in docs if d])
+        got = write_links(tmp_path, docs)
+        assert got == expected
+        assert (tmp_path / "links.json").read_text(encoding="utf-8") == to_json(expected)
+    docs = [d for d in _many_documents() if d]
+    expected = build_links(docs)
+    assert expected["counts"]["date_suggestions"] >= 2 and expected["counts"]["duplicates"] >= 2
+    by_id = {d["doc_id"]: d for d in docs}
+    summaries = [review_summary(d) for d in docs]
+    with LinkSpool() as spool:
+        for d in docs:
+            spool.add(link_summary(d))
+        links = spool.write(tmp_path / "spooled")
+        assert links.to_dict() == expected
+        for d in docs:
+            assert links.suggestions.get(d["doc_id"], []) == [s for s in expected["date_suggestions"]
+                                                              if s["doc_id"] == d["doc_id"]]
+        page = "".join(page_chunks(summaries, by_id.__getitem__, tmp_path, links, max_documents=5))
+        assert page == "".join(page_chunks(summaries, by_id.__getitem__, tmp_path, expected, max_documents=5))
+        assert 'class="date-suggestion"' in page
+        assert clerk.task_rows(docs, links) == clerk.task_rows(docs, expected)
