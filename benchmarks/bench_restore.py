@@ -143,12 +143,15 @@ def word_match(truth: str, hyp: str) -> tuple[int, int]:
 
 def run_ocr(files, restore, n_lines: int, cache_dir: Path) -> None:
     """Render held-out lines, OCR them (eng on a degraded scan: the seed-000 failure;
-    vie on a clean one), restore, and compare word accuracy before/after."""
+    vie on a clean one; DejaVu Serif, then eng again in Liberation Serif and Noto Serif),
+    restore, and compare word accuracy before/after."""
     from normalizers.ocr_confusions import DEGRADATIONS, ocr_pairs, sample_lines
     lines = sample_lines(files, n_lines, seed=7)
-    for lang, dg in (("eng", "mild"), ("vie", "clean")):
-        cache = cache_dir / f"bench_{lang}_{dg}_{n_lines}.json"
-        pairs = ocr_pairs(lines, lang, cache=cache, degrade=DEGRADATIONS[dg])
+    for lang, dg, font in (("eng", "mild", "dejavu"), ("vie", "clean", "dejavu"),
+                           ("eng", "mild", "liberation"), ("eng", "mild", "noto")):
+        tag = "" if font == "dejavu" else "_" + font
+        cache = cache_dir / f"bench_{lang}_{dg}_{n_lines}{tag}.json"
+        pairs = ocr_pairs(lines, lang, cache=cache, degrade=DEGRADATIONS[dg], font=font)
         ocr_text = "\n".join(o for _, o in pairs)
         t0 = time.process_time()
         res = restore(ocr_text)
@@ -164,7 +167,7 @@ def run_ocr(files, restore, n_lines: int, cache_dir: Path) -> None:
             o, h = [w for r in syllables(ocr) for w in r], [w for r in syllables(hyp) for w in r]
             words += len(o)
             changed += sum(1 for x, y in zip(o, h) if x != y)
-        print(f"ocr -l {lang} ({dg} scan, {len(pairs)} held-out lines): word accuracy "
+        print(f"ocr -l {lang} ({dg} scan, {font}, {len(pairs)} held-out lines): word accuracy "
               f"{100 * raw_ok / max(tot, 1):6.2f}% raw -> {100 * fix_ok / max(tot, 1):6.2f}% restored; "
               f"{100 * changed / max(words, 1):5.2f}% of words changed; {words / max(dt, 1e-9):,.0f} words/s",
               flush=True)

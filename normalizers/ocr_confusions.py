@@ -40,6 +40,8 @@ FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf"
 # fonts the learner renders with: name -> (file, size factor giving a similar x-height).
 # Times-like serif faces are what Vietnamese offices print in; each misreads differently
 # (Noto: S& for Sở, & for ở; Liberation: Thi for Thủ), so the table learns from all.
+# Their thinner strokes suffer more from the same scan damage ("mild" Liberation reads
+# like "medium" DejaVu); learning from all of it still repairs every font best.
 FONTS = {
     "dejavu": (FONT, 1.0),
     "liberation": ("/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf", 1.15),
@@ -120,7 +122,7 @@ def ocr_pairs(lines: list[str], lang: str = "eng", lines_per_page: int = 25,
     from rapidfuzz import fuzz
     if cache and cache.exists():
         return [tuple(x) for x in json.loads(cache.read_text(encoding="utf-8"))]
-    font_path, factor = FONTS[font]
+    font_path, factor = FONTS[font][:2]
     pairs = []
     with tempfile.TemporaryDirectory() as td:
         pages = []
@@ -246,13 +248,16 @@ def learn_confusions(docs: Iterable[str | Path], out_dir: str | Path, *, n_lines
                if a != b and n >= 2 and n / den >= 0.002]
         if lst:
             rules[b] = lst[:8]
-    # a capital read as another capital: only what the lower-case rules underrate
+    # a capital read as another capital: only what the lower-case rules underrate, and only
+    # from letters Vietnamese words start with (an F, J, W, Z word is foreign: Fit, Zalo)
     initial = {}
     for b, c in sorted(init_counts.items()):
+        if _simple(b.lower()) not in "abcdeghiklmnopqrstuvxy":
+            continue
         den = sum(c.values())
         low = dict(rules.get(b.lower(), ()))
         lst = [[a, round(-math.log(n / den), 3)] for a, n in c.most_common()
-               if a != b.lower() and n >= 3 and n / den >= 0.01
+               if a != _simple(b.lower()) and n >= 3 and n / den >= 0.01
                and -math.log(n / den) < low.get(a, 99.0) - 0.5]
         if lst:
             initial[b] = lst[:4]
@@ -273,6 +278,7 @@ class ConfusionModel:
     KEEP_NATS = 5.0          # cost of keeping a token that is not a Vietnamese syllable
     KEEP_WORD_NATS = 9.0     # ... when it is a lower-case, all-letter token
     MAX_NATS = 7.0           # candidates dearer than this are dropped
+    MAX_CANDIDATES = 24      # per token, cheapest first
     SAME_KEY_NATS = 0.0      # re-accenting a token whose letters are right
     REACCENT_NATS = 1.5      # changing the accents of a token that is a valid syllable
     # back-off for confusions the sample did not show: any vowel read as another
@@ -350,6 +356,8 @@ class ConfusionModel:
         if lc.isdigit() or not any(ch.isalpha() for ch in lc) or any(ch in "-/.:," for ch in lc) \
                 or len(lc) > 8 or sum(ch.isdigit() for ch in lc) > 1:
             return [(UNK, 0, None)]      # numbers, symbols (15/CT-UBND, Covid-19) stay
+        if core[:1].isupper() and core[1:].isdigit() and lc not in self.tokens:
+            return [(UNK, 0, None)]      # codes (V2, F0); S6, T6 were learned as words (Số, Tổ)
         out: dict[int, tuple[int, Optional[str]]] = {}
 
         def add(i: int, nats: float, surf: Optional[str]):
@@ -394,5 +402,5 @@ class ConfusionModel:
                 if c0 + c <= self.MAX_NATS:
                     for i in r.key2ids.get(k, ()):
                         add(i, c0 + c + 0.5, lm.syls[i])
-        items = sorted(out.items(), key=lambda kv: (kv[1][0], kv[0]))[:24]
+        items = sorted(out.items(), key=lambda kv: (kv[1][0], kv[0]))[:self.MAX_CANDIDATES]
         return [(i, c, surf) for i, (c, surf) in items]

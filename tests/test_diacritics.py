@@ -203,3 +203,28 @@ def test_learn_confusions_end_to_end(tmp_path):
     import json
     table = json.loads((tmp_path / "out" / "ocr_confusions.json").read_text(encoding="utf-8"))
     assert set(table) >= {"tokens", "rules", "runs"}
+
+
+def test_ocr_glyph_vowels_and_one_letter_words(r):
+    """'&' glued to a letter is a lost vowel (S& = Sở, x& = xã); a capital + digit is a
+    word (S6 = Số, T6 = Tổ), not an acronym, and keeps Title case; R&D stays."""
+    from normalizers.diacritics import _split_chunk
+    from normalizers.syllables import apply_case
+    assert _split_chunk("S&") == (0, 2) and _split_chunk("(x&,") == (1, 3)
+    assert _split_chunk("&p") == (0, 2) and _split_chunk("&,") == (2, 2) and _split_chunk("R&D") == (0, 3)
+    assert apply_case("số", "S6") == "Số" and apply_case("sở", "S&") == "Sở" and apply_case("ubnd", "UBND") == "UBND"
+    out = r.restore("dan. Trién khai hiéu qua cac Nghi quyét cua Chinh phu: S6 68/NQ-CP ngay\n"
+                    "01/7/2021 vé mot s6 chinh sach hd trg ngudi lao dong va nguoi st dung lao\n"
+                    "d) S& Noi vu cha tri, phbi hop véi So Y té va cac don vi lién quan kiém\n").text
+    assert "Số 68/NQ-CP" in out and "Sở Nội vụ" in out and "Sở Y tế" in out
+    assert r.restore("Cong ty R&D cua tinh va cac don vi").text.count("R&D") == 1
+    got = r.restore("Trién khai cac Nghi quyét cua Chinh phu: S6 68/NQ-CP, V2, F0 ngay 01/7/2021").text
+    assert "Số 68/NQ-CP, V2, F0" in got                       # codes stay
+
+
+def test_confusion_table_learns_initial_capitals(r):
+    """The table learned from several fonts has capital-letter rules (B, P read for Đ)."""
+    conf = r.confusions
+    assert any(a == "d" for a, _ in conf.initial.get("B", ()))
+    assert "đồng" in [s for _, _, s in conf.candidates("Bong")]      # Bong -> Đồng
+    assert "đất" in [s for _, _, s in conf.candidates("Bat")]
