@@ -851,12 +851,15 @@ class Restorer:
 
     # ------------------------------------------------------------------ candidates
     def _candidates(self, core: str, kind: str, upper_line: bool,
-                    suspicious: bool = True) -> list[tuple[int, int, Optional[str]]]:
-        """[(id, channel cost, lower-case surface or None = keep)] for one core."""
+                    suspicious: bool = True, doc_noisy: bool = False) -> list[tuple[int, int, Optional[str]]]:
+        """[(id, channel cost, lower-case surface or None = keep)] for one core.  ``doc_noisy``:
+        the document is mostly OCR damage, so a capital with a digit or glyph (S6, S&) is a
+        misread word (Số, Sở); elsewhere it is a code (Vitamin B6, V4)."""
         if not core:
             return []
         if kind == "noisy":
-            if (core.isupper() and sum(ch.isalpha() for ch in core) >= 2 and not upper_line
+            if (core.isupper() and (sum(ch.isalpha() for ch in core) >= 2 or not doc_noisy)
+                    and len(core) >= 2 and not upper_line
                     and (len(core) < 3 or core.lower() not in self.key2ids)
                     and self._syl_id(_fix_word(core.lower())) == UNK):
                 return [(UNK, 0, None)]                  # acronym
@@ -986,7 +989,8 @@ class Restorer:
                      for k, n in zip(kinds, nwords)]
         # ... and in a text that is mostly OCR damage, a line that passed as good despite a
         # broken word ("thong tin, béo céo.", "- UBND cac huyén, thanh phé;") is damaged too
-        elif len(long_kinds) >= 3 and long_kinds.count("noisy") >= 0.5 * len(long_kinds):
+        doc_noisy = len(long_kinds) >= 3 and long_kinds.count("noisy") >= 0.5 * len(long_kinds)
+        if doc_noisy:
             kinds = ["noisy" if f else k for k, f in zip(kinds, flawed)]
 
         # phrases over consecutive restorable lines
@@ -1056,10 +1060,10 @@ class Restorer:
                 if b > a:
                     core = line[a:b]
                     mid = bool(phrase) and self.case_weight > 0
-                    ck = (core, kind, upper_line, suspicious, mid)
+                    ck = (core, kind, upper_line, suspicious, mid, doc_noisy)
                     got = ccache.get(ck)
                     if got is None:
-                        cands = self._candidates(core, kind, upper_line, suspicious)
+                        cands = self._candidates(core, kind, upper_line, suspicious, doc_noisy)
                         if mid and len(cands) > 1 and (kind == "no_diacritics" or core.istitle()):
                             cands = self._case_channel(core, cands)
                         got = ccache[ck] = (cands, self._lattice_key(cands))

@@ -218,8 +218,14 @@ def test_ocr_glyph_vowels_and_one_letter_words(r):
                     "d) S& Noi vu cha tri, phbi hop véi So Y té va cac don vi lién quan kiém\n").text
     assert "Số 68/NQ-CP" in out and "Sở Nội vụ" in out and "Sở Y tế" in out
     assert r.restore("Cong ty R&D cua tinh va cac don vi").text.count("R&D") == 1
-    got = r.restore("Trién khai cac Nghi quyét cua Chinh phu: S6 68/NQ-CP, V2, F0 ngay 01/7/2021").text
+    got = r.restore("Trién khai cac Nghi quyét cua Chinh phu: S6 68/NQ-CP, V2, F0 ngay 01/7/2021\n"
+                    "vé mot s6 chinh sach hd trg ngudi lao dong va nguoi st dung lao\n"
+                    "dong gap kho khin do dai dich Covid-19; sé 105/NQ-CP ngay 09/9/2021\n").text
     assert "Số 68/NQ-CP, V2, F0" in got                       # codes stay
+    # in a document of good Vietnamese, a capital with a digit is a code, even in a noisy line
+    good = ("Bổ sung vitamin theo hướng dẫn của Bộ Y tế cho trẻ em.\n" * 3
+            + "1,8 mg, Vitamin B6 (dạng Pyridoxine hydrochloride) 1,4 mg, Vitamin B2 (dạng\n")
+    assert r.restore(good).text == good
 
 
 def test_confusion_table_learns_initial_capitals(r):
