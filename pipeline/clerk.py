@@ -23,6 +23,7 @@ from typing import Any, Iterable, Iterator, Optional
 
 from pipeline import ids
 from pipeline.links import display_date
+from pipeline.outputs import Spool
 
 COL_NO = "STT"
 COL_NUMBER = "Số, ký hiệu"
@@ -269,7 +270,7 @@ def write_task_list(out_dir: Path, documents: Iterable[dict[str, Any]], links: O
         return spool.write(out_dir, links)
 
 
-class TaskList:
+class TaskList(Spool):
     """The task list built on disk, so that its size does not count in memory.
 
     ``add(doc)`` (a record or its :func:`clerk_summary`, in any order) keeps the document's
@@ -283,15 +284,8 @@ class TaskList:
     former all-in-memory writer (pandas + openpyxl) wrote: same CSV bytes, same JSON bytes,
     same cell values and styles, column widths, frozen header row and filter."""
 
-    CACHE_KIB = 256
-
     def __init__(self):
-        import sqlite3
-        self.db = sqlite3.connect("")    # "": a private temporary on-disk database
-        for pragma in (f"cache_size=-{self.CACHE_KIB}", "temp_store=FILE", "journal_mode=OFF",
-                       "synchronous=OFF"):
-            self.db.execute(f"PRAGMA {pragma}")
-        self.db.executescript("""
+        super().__init__("""
             CREATE TABLE docs(seq INTEGER PRIMARY KEY, source TEXT NOT NULL, summary TEXT NOT NULL);
             CREATE TABLE doc_index(doc_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, entry TEXT NOT NULL);
             CREATE TABLE rows(review INTEGER, d INTEGER, t INTEGER, a INTEGER, row_id TEXT,
@@ -299,17 +293,6 @@ class TaskList:
             CREATE TABLE shown(row_id TEXT PRIMARY KEY, pos INTEGER NOT NULL, shown TEXT NOT NULL);
         """)
         self.n_docs = 0
-
-    def __enter__(self) -> "TaskList":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def close(self) -> None:
-        if self.db is not None:
-            self.db.close()
-            self.db = None
 
     def add(self, doc: dict[str, Any]) -> None:
         summary = clerk_summary(doc)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Optional
 
 from pipeline.ids import fold, normalize_number_symbol
+from pipeline.outputs import Spool
 
 _ABBREVIATIONS = [
     (r"\bubnd\b", "uy ban nhan dan"),
@@ -141,35 +142,17 @@ def build_links(documents: Iterable[dict[str, Any]]) -> dict[str, Any]:
             ns = (ref or {}).get("number_symbol")
             if not ns:
                 continue
-            candidates = []
-            for target in by_ns.get(normalize_number_symbol(ns), []):
-                if target["doc_id"] == citing["doc_id"]:
-                    continue
-                issuer_ok = issuers_compatible(ref.get("issuer"), target.get("issuer"))
-                if issuer_ok is False:
-                    continue
-                if not _years_agree(ref.get("issue_date"), target.get("issue_date")) \
-                        and not _year_in_symbol(ns, target.get("issue_date")):
-                    # numbering restarts every year: another year is another document,
-                    # unless the target's own date is the doubtful part
-                    if not _date_doubtful(target):
-                        continue
-                candidates.append((target, issuer_ok))
+            candidates = _cited(citing, ref, ns, by_ns.get(normalize_number_symbol(ns), []))
             if not candidates:
                 unresolved.append({"from_doc": citing["doc_id"], "from_source": citing.get("source"),
                                    "reference": ref})
                 continue
             snippet = _snippet(citing, ns)
             for target, issuer_ok in candidates:
-                cited_date = ref.get("issue_date")
                 citations.append(_citation(citing, ref, target, issuer_ok, snippet))
-                if cited_date and re.match(r"^\d{4}-\d{2}-\d{2}$", cited_date) \
-                        and cited_date != target.get("issue_date"):
-                    date_evidence[target["doc_id"]].append({
-                        "date": cited_date, "citing_doc": citing["doc_id"],
-                        "citing_source": citing.get("source"),
-                        "citing_number_symbol": citing.get("number_symbol"),
-                        "citing_doc_type": citing.get("doc_type"), "snippet": snippet})
+                evidence = _date_evidence(citing, ref, target, snippet)
+                if evidence is not None:
+                    date_evidence[target["doc_id"]].append(evidence)
 
     by_id = {d["doc_id"]: d for d in docs}
     suggestions = []
@@ -185,6 +168,37 @@ def build_links(documents: Iterable[dict[str, Any]]) -> dict[str, Any]:
             "unresolved_references": unresolved,
             "counts": {"documents": len(docs), "citations": len(citations), "duplicates": len(duplicates),
                        "date_suggestions": len(suggestions), "unresolved_references": len(unresolved)}}
+
+
+def _cited(citing: dict, ref: dict, ns: str, targets: Iterable[dict]) -> list[tuple[dict, Optional[bool]]]:
+    """The documents among ``targets`` (same number and symbol) that ``ref`` can mean, each with
+    whether the issuers agree (None: unknown)."""
+    candidates = []
+    for target in targets:
+        if target["doc_id"] == citing["doc_id"]:
+            continue
+        issuer_ok = issuers_compatible(ref.get("issuer"), target.get("issuer"))
+        if issuer_ok is False:
+            continue
+        if not _years_agree(ref.get("issue_date"), target.get("issue_date")) \
+                and not _year_in_symbol(ns, target.get("issue_date")):
+            # numbering restarts every year: another year is another document,
+            # unless the target's own date is the doubtful part
+            if not _date_doubtful(target):
+                continue
+        candidates.append((target, issuer_ok))
+    return candidates
+
+
+def _date_evidence(citing: dict, ref: dict, target: dict, snippet: Optional[str]) -> Optional[dict]:
+    """A citation giving the target another full date than its own: evidence for a suggestion."""
+    cited_date = ref.get("issue_date")
+    if not (cited_date and re.match(r"^\d{4}-\d{2}-\d{2}$", cited_date)
+            and cited_date != target.get("issue_date")):
+        return None
+    return {"date": cited_date, "citing_doc": citing["doc_id"], "citing_source": citing.get("source"),
+            "citing_number_symbol": citing.get("number_symbol"),
+            "citing_doc_type": citing.get("doc_type"), "snippet": snippet}
 
 
 def _citation(citing: dict, ref: dict, target: dict, issuer_ok: Optional[bool], snippet: Optional[str]) -> dict:
@@ -279,7 +293,7 @@ def suggestions_map(links) -> Any:
 KINDS = ("citations", "duplicates", "date_suggestions", "unresolved_references")
 
 
-class LinkSpool:
+class LinkSpool(Spool):
     """links.json built on disk, so that neither the documents' summaries nor the links count in
     memory (an archive's references grow with it: ~10 per letter, most of them unresolved).
 
@@ -291,15 +305,8 @@ class LinkSpool:
     and returns a :class:`Links` over them (valid until ``close()``).  The result is that of
     :func:`build_links` over the same documents, and links.json its ``to_json`` bytes."""
 
-    CACHE_KIB = 256
-
     def __init__(self):
-        import sqlite3
-        self.db = sqlite3.connect("")
-        for pragma in (f"cache_size=-{self.CACHE_KIB}", "temp_store=FILE", "journal_mode=OFF",
-                       "synchronous=OFF"):
-            self.db.execute(f"PRAGMA {pragma}")
-        self.db.executescript("""
+        super().__init__("""
             CREATE TABLE docs(seq INTEGER PRIMARY KEY, ns TEXT, target TEXT NOT NULL, summary TEXT NOT NULL);
             CREATE INDEX docs_ns ON docs(ns, seq);
             CREATE TABLE by_id(doc_id TEXT PRIMARY KEY, seq INTEGER NOT NULL);
@@ -312,17 +319,6 @@ class LinkSpool:
             CREATE INDEX date_suggestions_doc ON date_suggestions(doc_id, k);
         """)
         self.n_docs = 0
-
-    def __enter__(self) -> "LinkSpool":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def close(self) -> None:
-        if self.db is not None:
-            self.db.close()
-            self.db = None
 
     def add(self, doc: dict[str, Any]) -> None:
         if not doc:                       # build_links leaves them out
@@ -360,18 +356,7 @@ class LinkSpool:
                 ns = (ref or {}).get("number_symbol")
                 if not ns:
                     continue
-                candidates = []
-                for target in self._targets(normalize_number_symbol(ns)):
-                    if target["doc_id"] == citing["doc_id"]:
-                        continue
-                    issuer_ok = issuers_compatible(ref.get("issuer"), target.get("issuer"))
-                    if issuer_ok is False:
-                        continue
-                    if not _years_agree(ref.get("issue_date"), target.get("issue_date")) \
-                            and not _year_in_symbol(ns, target.get("issue_date")):
-                        if not _date_doubtful(target):
-                            continue
-                    candidates.append((target, issuer_ok))
+                candidates = _cited(citing, ref, ns, self._targets(normalize_number_symbol(ns)))
                 if not candidates:
                     put("unresolved_references", {"from_doc": citing["doc_id"], "from_source": citing.get("source"),
                                                   "reference": ref})
@@ -379,14 +364,10 @@ class LinkSpool:
                 snippet = _snippet(citing, ns)
                 for target, issuer_ok in candidates:
                     put("citations", _citation(citing, ref, target, issuer_ok, snippet))
-                    cited_date = ref.get("issue_date")
-                    if cited_date and re.match(r"^\d{4}-\d{2}-\d{2}$", cited_date) \
-                            and cited_date != target.get("issue_date"):
-                        db.execute("INSERT INTO evidence VALUES (?, ?, ?)", (n_evidence, target["doc_id"], json.dumps({
-                            "date": cited_date, "citing_doc": citing["doc_id"],
-                            "citing_source": citing.get("source"),
-                            "citing_number_symbol": citing.get("number_symbol"),
-                            "citing_doc_type": citing.get("doc_type"), "snippet": snippet})))
+                    evidence = _date_evidence(citing, ref, target, snippet)
+                    if evidence is not None:
+                        db.execute("INSERT INTO evidence VALUES (?, ?, ?)",
+                                   (n_evidence, target["doc_id"], json.dumps(evidence)))
                         n_evidence += 1
 
         # date suggestions, target by target in the order they first got evidence

@@ -212,3 +212,30 @@ def _csv_formatter(types: set) -> Callable[[Any], Any]:
     if kinds == {bool} and not has_none:
         return lambda v: str(v)
     return lambda v: "" if v is None or _is_nan(v) else (v if isinstance(v, str) else str(v))
+
+
+class Spool:
+    """A private temporary SQLite database on disk (deleted by SQLite when it is closed, at
+    once on POSIX) for an output that is assembled from all documents but must not be held
+    in memory: the task list, links.json.  ``schema`` is the SQL that creates its tables."""
+
+    CACHE_KIB = 256
+
+    def __init__(self, schema: str):
+        import sqlite3
+        self.db = sqlite3.connect("")    # "": a private temporary on-disk database
+        for pragma in (f"cache_size=-{self.CACHE_KIB}", "temp_store=FILE", "journal_mode=OFF",
+                       "synchronous=OFF"):
+            self.db.execute(f"PRAGMA {pragma}")
+        self.db.executescript(schema)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.db is not None:
+            self.db.close()
+            self.db = None
