@@ -215,12 +215,19 @@ def binarise(grey: Image.Image) -> np.ndarray:
 def estimate_skew(grey: Image.Image, max_angle: float = 3.0) -> float:
     """Skew in degrees (counter-clockwise positive, as PIL rotates) by projection profiles."""
     small = grey.reduce(3) if min(grey.size) > 1500 else grey
-    ink = Image.fromarray((binarise(small) * 255).astype(np.uint8))
+    ink = binarise(small)
+    h, w = ink.shape
+    ys, xs = np.nonzero(ink)
+    ys = ys.astype(np.float64)
+    xs = xs.astype(np.float64) - w / 2
+    pad = int(w * np.tan(np.radians(max_angle + 1))) + 2
 
     def score(angle: float) -> float:
-        rot = np.asarray(ink.rotate(angle, resample=Image.NEAREST, fillcolor=0), dtype=np.float32)
-        rows = rot.sum(axis=1)
-        return float(np.var(np.diff(rows)))
+        # the row profile of the ink turned by ``angle``: for a few degrees a shear of the
+        # ink pixels' coordinates is the rotation, and a bincount is ~5 x cheaper than rotating
+        t = np.tan(np.radians(angle))
+        rows = np.bincount(np.rint(ys - xs * t).astype(np.int64) + pad, minlength=h + 2 * pad)
+        return float(np.var(np.diff(rows.astype(np.float64))))
 
     best, best_s = 0.0, score(0.0)
     for a in np.arange(-max_angle, max_angle + 1e-6, 0.5):
