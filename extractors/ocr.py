@@ -546,5 +546,6 @@ def _keep(read: PageRead, keep_dir, doc: Document, number: int) -> Optional[str]
     out = Path(keep_dir)
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{doc.doc_id}_p{number}.png"
-    read.image.save(path)
+    # zlib level 1: a noisy scan page saves in ~0.2 s instead of ~0.7 s, ~10 % larger
+    read.image.save(path, compress_level=1)
     return str(path)
