@@ -2,7 +2,8 @@
 
 Pages that ingest marked ``origin="image"`` (PDF pages without a usable text layer) and
 every frame of an image file are rendered or loaded, cleaned (seal ink removed, upsampled
-when low-resolution, turned upright with Tesseract OSD, deskewed), read word by word with
+when low-resolution, turned upright — Tesseract OSD only when the text lines do not clearly
+run across the page — deskewed), read word by word with
 boxes and confidences, and put in reading order by extractors.layout.  The number line
 ("Số: …") and the date line are checked against their grammar and re-read zone by zone
 when the first reading fails it.  Blank pages are dropped with a warning.
@@ -248,7 +249,7 @@ def reread_columns(grey: Image.Image, lines: list[Line], s: dict, clock: _Clock)
     from extractors.layout import drop_noise, group_rows, median_height
     from pipeline.doctor import resolve_lang
     by_zone: dict[str, list[Line]] = {z: [l for l in lines if l.zone == z] for z in ZONES}
-    crops = []      # (zone, x0, y0, crop image, top of the crop on the sheet)
+    crops = []      # (zone, x0, y0, crop image, where the crop starts on the sheet)
     sheet_h = gap = 0
     for zone in ("header_left", "header_right", "end_left", "end_right"):
         old = by_zone[zone]
@@ -266,15 +267,16 @@ def reread_columns(grey: Image.Image, lines: list[Line], s: dict, clock: _Clock)
     if not crops:
         return lines
     sheet = Image.new("L", (max(c[3].width for c in crops), sheet_h - gap), 255)
-    for _, _, _, crop, top in crops:
-        sheet.paste(crop, (0, top))
+    for _, _, _, crop, sheet_y in crops:
+        sheet.paste(crop, (0, sheet_y))
     read = read_words(sheet, resolve_lang(s["lang"]), 6, clock)
     # the words whose centre lies on each crop (all sorted out before any is moved back)
-    on_crop = [[w for w in read if top <= w.cy < top + crop.height] for _, _, _, crop, top in crops]
-    for (zone, x0, y0, crop, top), words in zip(crops, on_crop):
+    on_crop = [[w for w in read if sheet_y <= w.cy < sheet_y + crop.height]
+               for _, _, _, crop, sheet_y in crops]
+    for (zone, x0, y0, crop, sheet_y), words in zip(crops, on_crop):
         for w in words:     # back in page coordinates
             w.left += x0
-            w.top += y0 - top
+            w.top += y0 - sheet_y
         words = drop_noise(words)
         if not words:
             continue
@@ -282,8 +284,8 @@ def reread_columns(grey: Image.Image, lines: list[Line], s: dict, clock: _Clock)
         new_lines = []
         for row in group_rows(words):
             line = Line(sorted(row.words, key=lambda w: w.left), zone)
-            top_, bottom = line.box[1], line.box[3]
-            before = [w for w in old_words if top_ <= w.cy <= bottom]
+            top, bottom = line.box[1], line.box[3]
+            before = [w for w in old_words if top <= w.cy <= bottom]
             # keep the first reading of a line when it was surer (same words, better read)
             if before and len(before) == len(line.words) and \
                     (_mean_conf(before) or 0) > (_mean_conf(line.words) or 0):
