@@ -205,7 +205,6 @@ def bench_ocr(a, tmp: Path, out: dict) -> None:
         print("ocr: skipped: tesseract has no 'vie' language data")
         return
     try:
-        sys.path.insert(0, str(REPO))
         from tests import scanmaker
     except Exception as exc:  # the scan maker is another module's; it may not be usable
         print(f"ocr: skipped: tests/scanmaker.py is not usable ({type(exc).__name__}: {exc})")

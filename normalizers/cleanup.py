@@ -76,7 +76,7 @@ def join_broken_header_lines(text: str) -> str:
 def _upper_slips():
     slips = load_data_yaml("ocr_slips.yaml")["upper_words"]
     # a key starting with ^ is only a slip as the first word of the line
-    return [(re.compile((r"^(?<!\w)(\s*)" if k.startswith("^") else r"(?<!\w)()")
+    return [(re.compile((r"^(\s*)" if k.startswith("^") else r"(?<!\w)()")
                         + re.escape(k.lstrip("^")) + r"(?!\w)"), v)
             for k, v in sorted(slips.items(), key=lambda kv: len(kv[0]), reverse=True)]
 

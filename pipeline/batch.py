@@ -322,9 +322,9 @@ def _run(paths, out: Path, config: Config, workers, scheduler, force, retry_fail
                 if write_json and item.skipped:
                     _ensure_document(out, document)
                 document = streamed.correct(document)
-                duties.add(document)
+                rows = duties.add(document)
                 tracker.add(document, statuses.get(document["doc_id"]))
-                queue.add(document)
+                queue.add(document, rows)
                 streamed.keep(document)
                 del document
         streamed.finish_corrections()
@@ -391,9 +391,9 @@ class _ReviewQueue:
     def __init__(self):
         self.duties = self.flagged = self.warned = self.either = 0
 
-    def add(self, doc: dict) -> None:
-        from pipeline.outputs import duty_rows
-        self.duties += sum(1 for row in duty_rows(doc) if row["needs_review"])
+    def add(self, doc: dict, rows: list[dict]) -> None:
+        """``rows``: the document's duty rows (as duties.csv has them)."""
+        self.duties += sum(1 for row in rows if row["needs_review"])
         self.flagged += bool(doc.get("needs_review"))
         self.warned += bool(doc.get("warnings"))
         self.either += bool(doc.get("needs_review") or doc.get("warnings"))
@@ -447,34 +447,8 @@ def _ensure_document(out: Path, document: dict) -> None:
     write_document(out, document)
 
 
-def _update_tracking(out: Path, config: Config, documents: list[dict], statuses: dict,
-                     failed_sources: list[str]) -> Optional[dict]:
-    from pipeline.tracking import db_path, delete_sources, open_db, upsert_documents
-    path = db_path(out, config.outputs)
-    if path is None:
-        return None
-    conn = open_db(path)
-    try:
-        counts = upsert_documents(conn, documents, statuses)
-        counts["deleted"] += delete_sources(conn, failed_sources)
-    finally:
-        conn.close()
-    counts["path"] = str(path)
-    return counts
-
-
-def _review_queue(documents: list[dict]) -> dict:
-    from pipeline.outputs import duty_rows
-    duties = sum(1 for d in documents for row in duty_rows(d) if row["needs_review"])
-    flagged = sum(1 for d in documents if d.get("needs_review"))
-    warned = sum(1 for d in documents if d.get("warnings"))
-    either = sum(1 for d in documents if d.get("needs_review") or d.get("warnings"))
-    return {"duties_needs_review": duties, "documents_needs_review": flagged,
-            "documents_with_warnings": warned, "total": duties + either}
-
-
 def build_report(results: list[FileResult], n_duties: int, seconds: float,
-                 documents: Optional[list[dict]] = None, items: Optional[list[Item]] = None,
+                 items: Optional[list[Item]] = None,
                  executor: Optional[dict] = None, work_seconds: Optional[float] = None,
                  worker_crashes: int = 0, tracking: Optional[dict] = None,
                  stale_code: int = 0, review_queue: Optional[dict] = None,
@@ -519,7 +493,7 @@ def build_report(results: list[FileResult], n_duties: int, seconds: float,
         "time_per_stage": stage_time,
         "slowest": [{"source": r.source, "seconds": round(sum(r.timings.values()), 3),
                      "pages": r.pages, "status": r.status} for r in slowest],
-        "review_queue": review_queue if review_queue is not None else _review_queue(documents or []),
+        "review_queue": review_queue,
         "executor": dict(executor or {}, worker_crashes=worker_crashes),
         "tracking": tracking,
         "files_detail": [

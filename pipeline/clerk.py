@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Optional
 
 from pipeline import ids
-from pipeline.links import display_date
+from pipeline.links import display_date, suggestions_map
 from pipeline.outputs import Spool
 
 COL_NO = "STT"
@@ -187,12 +187,6 @@ def clerk_summary(doc: dict[str, Any]) -> dict[str, Any]:
     return summary
 
 
-def _suggestions_by_doc(links: Any) -> Any:
-    """doc_id -> date suggestions (``.get``), from links.json as a dict or a ``links.Links``."""
-    from pipeline.links import suggestions_map
-    return suggestions_map(links)
-
-
 def _doc_rows(doc: dict[str, Any], d_index: int, suggestions: Any) -> Iterator[dict[str, Any]]:
     """The rows of one document (``d_index``: its place in source order), unnumbered and unsorted."""
     doc_notes, doc_review = _doc_notes(doc, suggestions)
@@ -241,7 +235,7 @@ def _doc_rows(doc: dict[str, Any], d_index: int, suggestions: Any) -> Iterator[d
 
 def task_rows(documents: Iterable[dict[str, Any]], links: Optional[dict] = None) -> list[dict[str, Any]]:
     """The task list rows (with hidden working keys starting with ``_``), review rows first."""
-    suggestions = _suggestions_by_doc(links)
+    suggestions = suggestions_map(links)
     rows = []
     for d_index, doc in enumerate(sorted(documents, key=lambda d: d.get("source") or "")):
         rows.extend(_doc_rows(doc, d_index, suggestions))
@@ -308,7 +302,7 @@ class TaskList(Spool):
         from pipeline.outputs import atomic_writer
         out = Path(out_dir)
         db = self.db
-        suggestions = _suggestions_by_doc(links)
+        suggestions = suggestions_map(links)
         db.execute("DELETE FROM rows")
         db.execute("DELETE FROM shown")
         docs = db.execute("SELECT summary FROM docs ORDER BY source, seq")

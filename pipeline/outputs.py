@@ -146,7 +146,8 @@ class DutyWriter:
         else:
             self.abort()
 
-    def add(self, document: dict[str, Any]) -> int:
+    def add(self, document: dict[str, Any]) -> list[dict[str, Any]]:
+        """Write one document's duty rows; returns them."""
         rows = duty_rows(document)
         write = self._jsonl.write
         types = self._types
@@ -155,7 +156,7 @@ class DutyWriter:
                 types[c].add(type(r.get(c)))
             write(json.dumps(r, ensure_ascii=False) + "\n")
         self.rows += len(rows)
-        return len(rows)
+        return rows
 
     def close(self) -> int:
         if self._closed:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 
-ENV = "DIRECTIVES_WARM_CONFIG"      # set by pipeline.executors.LocalPoolExecutor
+from pipeline.executors import WARM_ENV as ENV      # set by LocalPoolExecutor
 
 # a short letter without diacritics, so that restoration really runs (văn bản mất dấu)
 SAMPLE = """UY BAN NHAN DAN TINH

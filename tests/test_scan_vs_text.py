@@ -1,7 +1,5 @@
 """A scanned letter gives the records its text gives (issue 3): rendered seeds, degraded,
 read by real Tesseract, scored with the same scorer as `directives eval`."""
-import json
-from pathlib import Path
 
 import pytest
 import yaml
