@@ -19,7 +19,7 @@ from typing import Optional
 
 from PIL import Image
 
-from extractors import images
+from extractors import images, tesseract
 from extractors.layout import Line, OcrWord, fold, order_page, words_from_data
 from pipeline.model import Document, Page, PipelineError, Word
 
@@ -95,13 +95,15 @@ class _Clock:
                             f"page {self.page}: OCR took longer than {self.seconds} s (page_timeout_s)")
 
 
-def _tess(fn, clock: _Clock, *args, **kwargs):
+def _read(img: Image.Image, lang: str, psm: int, dpi: int, clock: _Clock) -> list[OcrWord]:
+    """Words read by Tesseract in the time the page has left."""
     try:
-        return fn(*args, timeout=max(1.0, clock.left()), **kwargs)
-    except RuntimeError as exc:
-        if "timeout" in str(exc).lower():
-            clock.expired()
+        data = tesseract.image_to_data(img, lang, psm, dpi, max(1.0, clock.left()))
+    except PipelineError as exc:
+        if exc.code == "ocr_timeout":
+            clock.expired()     # the message names the page and its limit
         raise
+    return words_from_data(data)
 
 
 def _settings(settings: dict) -> dict:
@@ -145,13 +147,8 @@ def _band_conf(grey: Image.Image, s: dict, clock: _Clock) -> float:
     return _mean_conf(words) or 0.0
 
 
-def read_words(grey: Image.Image, lang: str, psm: int, clock: _Clock, config: str = "",
-               dpi: int = 300) -> list[OcrWord]:
-    import pytesseract
-    grey.format = "BMP"   # pytesseract hands Tesseract a temp file: BMP is written fastest
-    data = _tess(pytesseract.image_to_data, clock, grey, lang=lang,
-                 config=f"--psm {psm} --dpi {dpi} {config}".strip(), output_type=pytesseract.Output.DICT)
-    return words_from_data(data)
+def read_words(grey: Image.Image, lang: str, psm: int, clock: _Clock, dpi: int = 300) -> list[OcrWord]:
+    return _read(grey, lang, psm, dpi, clock)
 
 
 def _mean_conf(words) -> Optional[float]:
@@ -244,8 +241,9 @@ def reread_columns(grey: Image.Image, lines: list[Line], s: dict, clock: _Clock)
 
     On the whole page Tesseract reads "- Như trên;   KT. CHỦ TỊCH" as one line and the
     small type of the left column suffers; a crop of just one column reads cleanly.  The
-    crops are stacked on one sheet with white gaps and read in one call: every call loads
-    the language model again, which costs more than reading a small crop."""
+    crops are stacked on one sheet with white gaps and read in one call (through the
+    command line every call loads the language model again, which costs more than reading
+    a small crop)."""
     from extractors.layout import drop_noise, group_rows, median_height
     from pipeline.doctor import resolve_lang
     by_zone: dict[str, list[Line]] = {z: [l for l in lines if l.zone == z] for z in ZONES}
@@ -346,7 +344,6 @@ def reread_zone(grey: Image.Image, line: Line, grammar, s: dict, clock: _Clock,
                 tidy=_tidy) -> Optional[list[OcrWord]]:
     """Re-OCR one line's zone (upscaled; psm 7, else 6; main and alternative model): the
     surest reading that fits the grammar, with boxes in page coordinates."""
-    import pytesseract
     from pipeline.doctor import resolve_lang
     l, t, r, b = line.box
     pad = max(8, (b - t) // 2)
@@ -357,11 +354,7 @@ def reread_zone(grey: Image.Image, line: Line, grammar, s: dict, clock: _Clock,
     for psm in (7, 6):
         fits: list[tuple[float, str, list[OcrWord]]] = []
         for lang in dict.fromkeys(langs):
-            crop.format = "BMP"
-            data = _tess(pytesseract.image_to_data, clock, crop, lang=lang,
-                         config=f"--psm {psm} --dpi {int(300 * scale)}",
-                         output_type=pytesseract.Output.DICT)
-            words = [w for w in words_from_data(data) if w.conf >= 0]
+            words = [w for w in read_words(crop, lang, psm, clock, int(300 * scale)) if w.conf >= 0]
             text = tidy(" ".join(w.text for w in words))
             if words and grammar(text):
                 fits.append((_mean_conf(words) or 0.0, text, words))

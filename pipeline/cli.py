@@ -87,10 +87,10 @@ def train_lm(corpus: Path = typer.Option(Path("../shared/corpus"), "--corpus", h
 @app.command()
 def doctor():
     """Check that Tesseract and its language files are installed."""
-    from pipeline.doctor import FIX_COMMAND, check_ocr
+    from pipeline.doctor import FIX_COMMAND, check_ocr, report
     problems = check_ocr()
     if not problems:
-        typer.echo("OCR: ok")
+        typer.echo(report())
         return
     for p in problems:
         typer.echo(f"problem: {p}", err=True)

@@ -69,8 +69,10 @@ def report() -> str:
     problems = check_ocr()
     if not problems:
         import pytesseract
+
+        from extractors.tesseract import engine_name
         return f"OCR: ok (tesseract {pytesseract.get_tesseract_version()}, models: " \
-               f"{', '.join(sorted(available_languages()))})"
+               f"{', '.join(sorted(available_languages()))}; pages read by {engine_name()})"
     return "OCR: problems\n" + "\n".join(f"  - {p}" for p in problems) + f"\n  fix: {FIX_COMMAND}"
 
 
