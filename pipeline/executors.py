@@ -316,7 +316,13 @@ class DaskExecutor(Executor):
                           dashboard_address=None, silence_logs=40)
             if processes:
                 kwargs["env"] = {"OMP_THREAD_LIMIT": str(omp)}
-            self.cluster = LocalCluster(**kwargs)
+            # Dask's statistical profiler samples every worker thread's stack each 10 ms; on
+            # this pure-Python work it costs ~25 % of the CPU (benchmarks/bench_batch.py), so
+            # the workers started here run without it (a cluster's own workers: see docs/batch.md)
+            import dask
+            with dask.config.set({"distributed.worker.profile.enabled":
+                                  bool(config.executor.get("dask_profile", False))}):
+                self.cluster = LocalCluster(**kwargs)
             self.client = Client(self.cluster)
         self.client.run(_set_worker_env, omp)
         # every worker loads the models now, all at once, rather than on its first document

@@ -260,6 +260,19 @@ def test_dask_local_cluster_from_config(tmp_path):
     assert report["counts"] == {"ok": 3} or sum(report["counts"].values()) == 3
 
 
+def test_local_cluster_workers_run_without_the_profiler(tmp_path):
+    """Dask's stack-sampling profiler costs ~25 % of the CPU on this work: the LocalCluster's
+    worker processes start without it, and the driver's own Dask config is left alone."""
+    import dask
+
+    from pipeline.executors import DaskExecutor
+    cfg = load_config(write_config(tmp_path, executor={"kind": "dask", "workers": 1, "processes": True}))
+    with DaskExecutor(cfg, 1) as ex:
+        on_workers = ex.client.run(lambda: dask.config.get("distributed.worker.profile.enabled"))
+    assert list(on_workers.values()) == [False]
+    assert dask.config.get("distributed.worker.profile.enabled") is True
+
+
 def test_worker_crash_marks_only_that_file(tmp_path):
     from pipeline.batch import run_paths
     folder = inbox(tmp_path, 4, extra=(DOCS[5], "will_crash.txt"))
