@@ -14,6 +14,7 @@ import functools
 import os
 import re
 import subprocess
+import threading
 from typing import Optional
 
 from PIL import Image
@@ -75,23 +76,27 @@ def engine_name() -> str:
     return "tesseract command line (pytesseract)"
 
 
-# one engine per model and process; a forked child builds its own
-_engines: dict[tuple[int, str], object] = {}
+# one engine per model and thread (an engine reads one image at a time; Dask may run
+# workers as threads of one process); a forked child builds its own
+_local = threading.local()
 
 
 def _engine(lang: str):
     if os.environ.get("DIRECTIVES_TESSERACT_CLI"):
         return None
-    key = (os.getpid(), lang)
-    if key not in _engines:
+    engines = getattr(_local, "engines", None)
+    if engines is None or _local.pid != os.getpid():
+        engines = _local.engines = {}
+        _local.pid = os.getpid()
+    if lang not in engines:
         api, path = _api_class(), _tessdata_dir()
         if api is None or path is None:
             return None
         try:
-            _engines[key] = api(path=path, lang=lang)
-        except RuntimeError:     # the model cannot be loaded by the library: the CLI may
+            engines[lang] = api(path=path, lang=lang)
+        except RuntimeError:     # the library cannot load this model: the command line may
             return None
-    return _engines[key]
+    return engines[lang]
 
 
 @functools.lru_cache(maxsize=1)

@@ -61,3 +61,15 @@ def test_in_process_engine_stops_at_time_limit_and_reads_on(page):
     assert exc.value.code == "ocr_timeout"
     # the engine is left ready for the next page
     assert "UBND" in _text(tesseract.image_to_data(page, "vie", 6, 300, 60))
+
+
+@needs_api
+def test_threads_have_their_own_engine(page):
+    """Dask may run workers as threads of one process: an engine reads one image at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+    alone = _text(tesseract.image_to_data(page, "vie", 6, 300, 60))
+    with ThreadPoolExecutor(2) as pool:
+        both = list(pool.map(lambda _: (_text(tesseract.image_to_data(page, "vie", 6, 300, 60)),
+                                        id(tesseract._engine("vie"))), range(4)))
+    assert {text for text, _ in both} == {alone}
+    assert id(tesseract._engine("vie")) not in {engine for _, engine in both}
