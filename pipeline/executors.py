@@ -17,7 +17,9 @@ writes the outputs and the manifest; executors never touch the output folder.
 - ``DaskExecutor``: ``distributed.Client`` on ``--scheduler tcp://host:8786`` (workers must
   see the same paths: a shared file system), or a ``LocalCluster`` when ``executor.kind`` is
   ``dask`` with no scheduler.  A task whose worker dies more often than the scheduler's
-  ``allowed-failures`` ends with KilledWorker -> ``failed/worker_crashed``.
+  ``allowed-failures`` ends with KilledWorker -> ``failed/worker_crashed``.  A document
+  running longer than ``document_timeout_s`` ends ``failed/document_timeout`` and its worker
+  is restarted (its nanny starts a fresh process; the documents queued there run elsewhere).
 
 Workers start warm (pipeline/warm.py): the pool's forkserver, and each Dask worker when the
 executor starts, loads the restorer's model and the matchers once before any document.
@@ -66,6 +68,34 @@ def run_document(path: str, root: str, config: Config) -> FileResult:
     _set_worker_env(int(config.executor.get("omp_thread_limit") or 1))
     _import_plugins(config)
     return process_file(path, root, config)
+
+
+# on a Dask worker: the documents running now, key -> (start time, worker address); the
+# driver reads it (client.run) to find a document over its time limit
+_RUNNING: dict[str, tuple[float, str]] = {}
+
+
+def run_document_on_dask(path: str, root: str, config: Config) -> FileResult:
+    """run_document, noting when it started (a queued Dask task has not started yet)."""
+    from distributed import get_worker
+    worker = get_worker()
+    key = worker.get_current_task()
+    _RUNNING[key] = (time.monotonic(), worker.address)
+    try:
+        return run_document(path, root, config)
+    finally:
+        _RUNNING.pop(key, None)
+
+
+def _running_on_dask_worker() -> dict[str, tuple[float, str]]:
+    """Seconds each running document has taken, with its worker's address."""
+    now = time.monotonic()
+    return {key: (now - started, address) for key, (started, address) in list(_RUNNING.items())}
+
+
+def document_timeout(config: Config) -> Optional[float]:
+    timeout = config.executor.get("document_timeout_s", DEFAULT_DOCUMENT_TIMEOUT_S)
+    return float(timeout) if timeout else None
 
 
 def source_of(path: str | Path, root: str | Path) -> str:
@@ -154,8 +184,7 @@ class LocalPoolExecutor(Executor):
         self.recycle_after = recycle_after or int(config.executor.get("recycle_after")
                                                   or DEFAULT_RECYCLE_AFTER)
         self.omp = int(config.executor.get("omp_thread_limit") or 1)
-        timeout = config.executor.get("document_timeout_s", DEFAULT_DOCUMENT_TIMEOUT_S)
-        self.timeout = float(timeout) if timeout else None
+        self.timeout = document_timeout(config)
         method = config.executor.get("start_method") or "forkserver"
         self._ctx = multiprocessing.get_context(method)
         if method == "forkserver":
@@ -307,6 +336,7 @@ class DaskExecutor(Executor):
         from distributed import Client, LocalCluster
         self.scheduler = scheduler
         self.cluster = None
+        self.timeout = document_timeout(config)
         omp = int(config.executor.get("omp_thread_limit") or 1)
         if scheduler:
             self.client = Client(scheduler)
@@ -332,49 +362,78 @@ class DaskExecutor(Executor):
 
     def describe(self) -> dict:
         return {"kind": self.kind, "workers": self.workers,
-                "scheduler": self.scheduler or "LocalCluster"}
+                "scheduler": self.scheduler or "LocalCluster", "document_timeout_s": self.timeout}
 
     def run(self, tasks: list[Task]) -> Iterator[tuple[int, FileResult]]:
-        from distributed import as_completed
+        from distributed import wait
         from distributed.scheduler import KilledWorker
         if not tasks:
             return
         # the config travels with each task (it is small): a scattered copy dies with its worker
         window = max(4, 4 * self.workers)
         pending = deque(range(len(tasks)))
-        index = {}
+        in_flight: dict = {}           # future -> task index
         retried: set[int] = set()
+        # how often to look for a document over its time limit
+        poll = min(10.0, max(0.5, self.timeout / 4)) if self.timeout else None
 
-        def submit(i: int):
+        def submit(i: int) -> None:
             attempt = 2 if i in retried else 1
-            fut = self.client.submit(run_document, tasks[i][0], tasks[i][1], self.config, pure=False,
+            fut = self.client.submit(run_document_on_dask, tasks[i][0], tasks[i][1], self.config,
+                                     pure=False,
                                      key=f"directives-doc-{i}-{attempt}-{os.getpid()}-{id(self)}")
-            index[fut.key] = i
-            return fut
+            in_flight[fut] = i
 
-        first = [submit(pending.popleft()) for _ in range(min(window, len(pending)))]
-        completed = as_completed(first)
-        for fut in completed:
-            i = index.pop(fut.key)
+        while pending or in_flight:
+            while pending and len(in_flight) < window:
+                submit(pending.popleft())
             try:
-                result = fut.result()
-            except KilledWorker as exc:
-                if i not in retried:
-                    # files queued on the dead worker are suspects too: each gets one more try,
-                    # and only the one that kills a worker again is reported
-                    retried.add(i)
-                    fut.release()
-                    completed.add(submit(i))
+                done = wait(list(in_flight), timeout=poll, return_when="FIRST_COMPLETED").done
+            except TimeoutError:
+                done = set()
+            if not done:
+                yield from self._stop_late(tasks, in_flight)
+                continue
+            for fut in done:
+                i = in_flight.pop(fut)
+                try:
+                    result = fut.result()
+                except KilledWorker as exc:
+                    if i not in retried:
+                        # files queued on the dead worker are suspects too: each gets one more
+                        # try, and only the one that kills a worker again is reported
+                        retried.add(i)
+                        fut.release()
+                        submit(i)
+                        continue
+                    self.crashes += 1
+                    result = crashed(tasks[i], f"the Dask worker died while reading this file: {exc}")
+                except Exception as exc:
+                    result = FileResult(source=source_of(*tasks[i]), status="failed",
+                                        reason="internal_error", message=f"{type(exc).__name__}: {exc}")
+                fut.release()
+                yield i, result
+
+    def _stop_late(self, tasks: list[Task], in_flight: dict) -> Iterator[tuple[int, FileResult]]:
+        """Report the documents over their time limit and restart their workers: a Python
+        thread cannot be stopped, its process can (the nanny starts a new one)."""
+        by_key = {fut.key: fut for fut in in_flight}
+        late_workers = set()
+        for running in self.client.run(_running_on_dask_worker).values():
+            for key, (seconds, address) in running.items():
+                fut = by_key.get(key)
+                if fut is None or seconds <= self.timeout:
                     continue
-                self.crashes += 1
-                result = crashed(tasks[i], f"the Dask worker died while reading this file: {exc}")
-            except Exception as exc:
-                result = FileResult(source=source_of(*tasks[i]), status="failed",
-                                    reason="internal_error", message=f"{type(exc).__name__}: {exc}")
-            fut.release()
-            if pending:
-                completed.add(submit(pending.popleft()))
-            yield i, result
+                i = in_flight.pop(fut)
+                fut.cancel()
+                self.timeouts += 1
+                late_workers.add(address)
+                yield i, timed_out(tasks[i], self.timeout)
+        if late_workers:
+            try:
+                self.client.restart_workers(sorted(late_workers))
+            except Exception:   # workers without a nanny (threads): the thread runs on, unused
+                pass
 
     def close(self) -> None:
         try:

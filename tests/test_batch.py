@@ -298,18 +298,24 @@ def test_worker_crash_on_dask_marks_only_that_file(tmp_path):
     assert all(got[f"d{i}.txt"]["status"] in {"ok", "partial"} for i in range(2))
 
 
-def test_document_over_time_limit_is_stopped(tmp_path):
+@pytest.mark.parametrize("executor,workers", [({"kind": "local"}, 2),
+                                              ({"kind": "dask", "processes": True}, 1)],
+                         ids=["local_pool", "dask_local_cluster"])
+def test_document_over_time_limit_is_stopped(tmp_path, executor, workers):
+    """On Dask the late document's worker is restarted; the files queued behind it on that
+    worker run on the new one."""
     from pipeline.batch import run_paths
-    folder = inbox(tmp_path, 3, extra=(DOCS[4], "slow.txt"))
+    # sorted first: on one worker, the other files wait behind it
+    folder = inbox(tmp_path, 3, extra=(DOCS[4], "0_slow.txt"))
     cfg = load_config(write_config(
         # 10 s: far above a real document's time even on a busy machine, far below the sleep
-        tmp_path, executor={"kind": "local", "document_timeout_s": 10},
+        tmp_path, executor={**executor, "document_timeout_s": 10},
         extra_stages=[{"name": "test_sleep", "settings": {"seconds": 300, "only": "slow"}}]))
     started = time.monotonic()
-    report = run_paths([str(folder)], tmp_path / "out", cfg, workers=2, progress=False)
+    report = run_paths([str(folder)], tmp_path / "out", cfg, workers=workers, progress=False)
     assert time.monotonic() - started < 120
     got = {f["source"]: f for f in report["files_detail"]}
-    assert got["slow.txt"]["status"] == "failed" and got["slow.txt"]["reason"] == "document_timeout"
+    assert got["0_slow.txt"]["status"] == "failed" and got["0_slow.txt"]["reason"] == "document_timeout"
     assert all(got[f"d{i}.txt"]["status"] in {"ok", "partial"} for i in range(3))
     assert report["executor"]["document_timeouts"] == 1
 
