@@ -102,7 +102,6 @@ def gazetteer_place(place: str) -> str:
 
 def header_region(lines: list[str], limit: int = 60) -> int:
     """Index of the first body line: the header ends at Kính gửi, a long paragraph or a body opener."""
-    seen_type = False
     in_vv = False        # a V/v block may wrap into long lines (scans): it is still header
     for i, raw in enumerate(lines[:limit]):
         s = raw.strip()
@@ -114,7 +113,6 @@ def header_region(lines: list[str], limit: int = 60) -> int:
         if KINH_GUI.match(s):
             return i
         if type_from_line(s):
-            seen_type = True
             continue
         if len(s) > 160 and not in_vv or (len(s) > 100 and not in_vv and not is_upper(s) and not PLACE_DATE.search(s)) \
                 or (BODY_START.match(s) and not NUMBER_LINE.search(s) and i > 0):

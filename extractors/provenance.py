@@ -123,7 +123,7 @@ def locate_fields(doc: Document, settings: dict) -> Document:
     indexes = [_index(p) for p in doc.pages if p.words]
     if not indexes:
         return doc   # text sources: nothing was read from an image
-    first, last = indexes[0], indexes[-1]
+    first = indexes[0]
 
     def search(needle: Optional[str], order: list[_Index], last: bool = False) -> Optional[Hit]:
         if not needle:

@@ -116,7 +116,6 @@ def test_words_boxes_and_confidence(clean_doc):
 
 def test_zone_reread_restores_number_line(clean_doc):
     """A number line that fails its grammar is re-read from its zone of the page image."""
-    from extractors.layout import Line
     page = clean_doc.pages[0]
     grey = Image.open(page.image_path).convert("L")
     words = [OcrWord(w.text, w.left, w.top, w.width, w.height, w.conf, 1, 1, w.line)
