@@ -521,7 +521,7 @@ class Restorer:
 
     PARTIAL_COST = 40      # channel cost (LM units) of re-accenting an already accented word
 
-    def __init__(self, model_dir: str | Path | None = None, *, beam: int = 6, prune: int = 200,
+    def __init__(self, model_dir: str | Path | None = None, *, beam: int = 16, prune: int = 200,
                  max_candidates: int = 8, min_ratio: float = 1e-4):
         self.model_dir = Path(model_dir) if model_dir else _default_model_dir()
         self.lm = SyllableLM(self.model_dir)

@@ -234,3 +234,25 @@ def test_confusion_table_learns_initial_capitals(r):
     assert any(a == "d" for a, _ in conf.initial.get("B", ()))
     assert "đồng" in [s for _, _, s in conf.candidates("Bong")]      # Bong -> Đồng
     assert "đất" in [s for _, _, s in conf.candidates("Bat")]
+
+
+def test_keep_cost_by_kind_of_token(r):
+    """Keeping an OCR token costs more when it looks like a damaged syllable (its letters
+    spell a syllable whose accents are lost, or it carries accents or an OCR glyph no
+    syllable has, and a learned misreading explains it cheaply) than a name or code;
+    a token nothing explains well (Sbé, a damaged Số) keeps the plain cost."""
+    from normalizers.diacritics import UNK
+    conf = r.confusions
+    q = 1.0 / conf.step
+
+    def keep(tok):
+        return dict((i, c) for i, c, _ in conf.candidates(tok)).get(UNK)
+    assert keep("Truong") == round(conf.KEEP_KEY_NATS * q)
+    assert keep("khéi") == round(conf.KEEP_ACCENTED_NATS * q)
+    assert keep("S&") in (None, round(conf.KEEP_ACCENTED_NATS * q))   # None: not among the cheapest
+    assert keep("Sbé") == round(conf.KEEP_NATS * q)
+    assert keep("Ncovi") == round(conf.KEEP_NATS * q)
+    # the seed's task 6.b and 6.c: Bé -> Đề (the B -> Đ rule) needs the wider beam, S& -> Sở
+    out = r.restore(SEED.read_text(encoding="utf-8")).text if SEED.exists() else ""
+    if out:
+        assert "b) Đề nghị Ủy ban Mặt trận" in out and "Sở Thông tin và Truyền thông chỉ đạo" in out
