@@ -67,7 +67,7 @@ def sentence_case(name: str, context: str = "") -> str:
     words = name.split(" ")
     out = lowered.split(" ")
     if len(words) == len(out):
-        out = [w if (o.islower() and len(w) <= 8 and w.isupper() and not _is_word(w)) else o
+        out = [w if (o.islower() and len(w) <= 8 and w.isupper() and not _is_word(w.strip(",.;:"))) else o
                for w, o in zip(words, out)]
     result = " ".join(out)
     return result[:1].upper() + result[1:]

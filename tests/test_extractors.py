@@ -247,3 +247,78 @@ def test_mobilised_bodies_are_not_partners():
     assert roles_in_text("Huy động tối đa sự tham gia của các lực lượng ở cơ sở, phối hợp với các đoàn thể.") == []
     assert roles_in_text("Sở Y tế tổ chức tiêm chủng với sự tham gia của các đơn vị liên quan.") == \
         [("Sở Y tế", "lead"), ("Các đơn vị liên quan", "coordinate")]
+
+
+# ------------------------------------------------------------------ the signature block
+
+def _signer(text: str):
+    from extractors.parties import extract_parties
+    doc = extract_parties(Document(doc_id="x", source="x.txt", text=text), {})
+    return doc, (doc.signer.capacity, doc.signer.title, doc.signer.name)
+
+
+QD_OPENING = """ỦY BAN NHÂN DÂN
+TỈNH HÀ GIANG
+Số: 12/QĐ-UBND
+QUYẾT ĐỊNH
+Về việc công bố danh mục thủ tục hành chính
+CHỦ TỊCH ỦY BAN NHÂN DÂN TỈNH HÀ GIANG
+Căn cứ Luật Tổ chức chính quyền địa phương;
+QUYẾT ĐỊNH:
+Điều 1. Công bố kèm theo Quyết định này danh mục thủ tục hành chính.
+Điều 2. Quyết định này có hiệu lực kể từ ngày ký./.
+"""
+
+
+def test_signer_without_noi_nhan_is_the_block_that_ends_in_a_name():
+    """A quyết định opens with its signer's title; the signature proper is further down."""
+    _, got = _signer(QD_OPENING + "\nKT.\nCHỦ TỊCH\nPHÓ CHỦ TỊCH\nTrần Văn Minh\n")
+    assert got == ("KT. Chủ tịch", "Phó Chủ tịch", "Trần Văn Minh")
+
+
+def test_signer_of_the_letter_not_of_an_annex_form():
+    """An annex's form ends in a Nơi nhận with no signed name: the letter's own block wins,
+    and the distribution list is the one beside it."""
+    text = (QD_OPENING + "\nNơi nhận:\n- Như Điều 3;\n- Lưu: VT.\n\nKT. CHỦ TỊCH\nPHÓ CHỦ TỊCH\nĐỗ Thị Hoa\n\n"
+            "PHỤ LỤC\nMẫu giấy phép\nNơi nhận:\n- ……….;\n\n(…) NGƯỜI KÝ\n(Ký, ghi rõ họ tên)\n")
+    doc, got = _signer(text)
+    assert got == ("KT. Chủ tịch", "Phó Chủ tịch", "Đỗ Thị Hoa")
+    assert doc.distribution == ["Như Điều 3", "Lưu: VT"]
+
+
+@pytest.mark.parametrize("lines, name", [
+    (["Thiếu tướng Nguyễn Văn Bình"], "Nguyễn Văn Bình"),        # quân hàm before the name
+    (["PGS.TS. Lê Thu Hà"], "Lê Thu Hà"),                         # học hàm, học vị
+    (["Phạm", "Quang Huy"], "Phạm Quang Huy"),                    # surname alone on its line
+    (["Tsang Văn Lâm"], "Tsang Văn Lâm"),                         # not a rank: a name's own letters
+])
+def test_signer_name_forms(lines, name):
+    _, got = _signer("Nơi nhận:\n- Lưu: VT.\n\nKT. BỘ TRƯỞNG\nTHỨ TRƯỞNG\n" + "\n".join(lines) + "\n")
+    assert got == ("KT. Bộ trưởng", "Thứ trưởng", name)
+
+
+def test_signer_title_wrapped_and_delegated_twice():
+    # thừa lệnh, then ký thay: the last title line is the signer's; a capital line before a
+    # mixed-case name continues the title, it is not the name
+    _, got = _signer("Nơi nhận:\n- Lưu: VT.\n\nTL. CỤC TRƯỞNG\nKT. TRƯỞNG BAN QUẢN LÝ RỦI RO\nHẢI QUAN\n"
+                     "PHÓ TRƯỞNG BAN\nNgô Minh Tâm\n")
+    assert got[1:] == ("Phó trưởng ban", "Ngô Minh Tâm")
+    # a title that goes on after a comma
+    _, got = _signer("Nơi nhận:\n- Lưu: VT.\n\nTL. BỘ TRƯỞNG\nVỤ TRƯỞNG VỤ PHÁP CHẾ,\nTỔ CHỨC CÁN BỘ\n"
+                     "Hoàng Anh Tuấn\n")
+    assert (got[1].lower(), got[2]) == ("vụ trưởng vụ pháp chế, tổ chức cán bộ", "Hoàng Anh Tuấn")
+
+
+@pytest.mark.parametrize("block, want", [
+    (["TM. ỦY BAN", "NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH", "Huỳnh Văn Lợi"],
+     ("TM. Ủy ban nhân dân", "KT. Chủ tịch", "Phó Chủ tịch", "Huỳnh Văn Lợi")),
+    (["KT. BỘ", "TRƯỞNG", "THỨ TRƯỞNG", "Vương Đình Huệ"],
+     (None, "KT. Bộ trưởng", "Thứ trưởng", "Vương Đình Huệ")),
+    # the line under a complete authority is the title, not the rest of the authority
+    (["TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH", "Lò Văn Cương"],
+     ("TM. Ủy ban nhân dân", None, "Chủ tịch", "Lò Văn Cương")),
+])
+def test_signature_lines_cut_by_a_narrow_column(block, want):
+    from extractors.parties import _read_block
+    got = _read_block(block)
+    assert (got.authority, got.capacity, got.title, got.name) == want
