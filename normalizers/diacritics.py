@@ -61,7 +61,11 @@ def _tokenise_corpus(files: list[Path], max_bytes_per_file: Optional[int], log) 
     stream = array("i")
     app = stream.append
     titles = array("i")          # ids of Title-case words inside a sentence (Sở, Phường)
+    # ... and of the words inside a sentence that a lower-case word follows (no punctuation
+    # between), all and Title-case ones: "Thủ trưởng" vs a name's "Nguyễn Thị Mai"
+    nl_all, nl_titles = array("i"), array("i")
     title_core: dict[str, bool] = {}
+    lower_core: dict[str, bool] = {}
     punct = PUNCT
     for f in files:
         t0 = time.time()
@@ -72,10 +76,13 @@ def _tokenise_corpus(files: list[Path], max_bytes_per_file: Optional[int], log) 
                 if max_bytes_per_file and nbytes > max_bytes_per_file:
                     break
                 prev_b = True
+                last = -1            # the previous word's id when it may start a "next lower" pair
+                last_title = False
                 for chunk in line.split():
                     core = chunk.strip(punct)
                     if core != chunk:
                         if not core:
+                            last = -1
                             pk = _punct_kind(chunk)
                             if not prev_b:
                                 app(pk)
@@ -85,6 +92,7 @@ def _tokenise_corpus(files: list[Path], max_bytes_per_file: Optional[int], log) 
                             continue
                         s0 = chunk.find(core)
                         if s0 > 0:
+                            last = -1
                             pk = _punct_kind(chunk[:s0])
                             if not prev_b:
                                 app(pk)
@@ -110,17 +118,28 @@ def _tokenise_corpus(files: list[Path], max_bytes_per_file: Optional[int], log) 
                             words[core] = words.get(core, 0) + 1
                         if len(cache) < 2_000_000:
                             cache[core] = i
+                    if last >= 0:
+                        lw = lower_core.get(core)
+                        if lw is None:
+                            lw = lower_core[core] = core.isalpha() and core.islower()
+                        if lw:
+                            nl_all.append(last)
+                            if last_title:
+                                nl_titles.append(last)
+                    last = -1
                     if i >= FIRST_ID and len(stream) and stream[-1] != BOUNDARY:
                         t = title_core.get(core)
                         if t is None:
                             t = title_core[core] = core[:1].isupper() and core[1:].islower()
                         if t:
                             titles.append(i)
+                        last, last_title = i, t
                     app(i)
                     prev_b = False
                     if trail:
                         app(trail_kind)
                         prev_b = True
+                        last = -1
                 if not prev_b:
                     app(BOUNDARY)
                 elif len(stream):
@@ -129,6 +148,7 @@ def _tokenise_corpus(files: list[Path], max_bytes_per_file: Optional[int], log) 
         log(f"  {f.name}: {len(stream):,} tokens so far ({time.time() - t0:.0f}s)")
     _tokenise_corpus.words = words
     _tokenise_corpus.titles = titles
+    _tokenise_corpus.next_lower = (nl_all, nl_titles)
     return stream, vocab, ends
 
 
@@ -206,6 +226,8 @@ def train_lm(corpus_dir: str | Path, out_dir: str | Path, *, min_syllable_count:
     plain_counts = np.bincount(s, minlength=len(vocab) + FIRST_ID)
     title_counts = np.bincount(np.frombuffer(_tokenise_corpus.titles, dtype=np.int32),
                                minlength=len(vocab) + FIRST_ID)
+    nl_counts, nl_title_counts = (np.bincount(np.frombuffer(a, dtype=np.int32), minlength=len(vocab) + FIRST_ID)
+                                  for a in _tokenise_corpus.next_lower)
     if any(w != 1 for w in weights.values()):
         parts, start = [], 0
         for f, end in zip(files, ends):
@@ -228,11 +250,12 @@ def train_lm(corpus_dir: str | Path, out_dir: str | Path, *, min_syllable_count:
         remap[vocab[w]] = j + FIRST_ID
     s = remap[s]
     V = len(new_syls) + FIRST_ID
-    # per syllable: occurrences (unweighted) and Title-case occurrences inside a sentence
-    case_counts = np.zeros((2, V), dtype=np.int64)
+    # per syllable: occurrences (unweighted) and Title-case occurrences inside a sentence;
+    # rows 2-3: the same among those a lower-case word follows
+    case_counts = np.zeros((4, V), dtype=np.int64)
     keep_ids = remap >= FIRST_ID
-    np.add.at(case_counts[0], remap[keep_ids], plain_counts[keep_ids])
-    np.add.at(case_counts[1], remap[keep_ids], title_counts[keep_ids])
+    for row, counts in enumerate((plain_counts, title_counts, nl_counts, nl_title_counts)):
+        np.add.at(case_counts[row], remap[keep_ids], counts[keep_ids])
     log(f"train_lm: {len(s):,} tokens, {V - FIRST_ID:,} syllables kept")
     uni = np.bincount(s, minlength=V).astype(np.float64)
 
@@ -373,6 +396,8 @@ def train_lm(corpus_dir: str | Path, out_dir: str | Path, *, min_syllable_count:
 class SyllableLM:
     """The trained trigram LM, held in dicts of integer costs (-log p / LOGP_STEP)."""
 
+    NL_PRIOR = 4.0           # pseudo-counts of the overall Title share in the next-lower one
+
     def __init__(self, model_dir: Path):
         model_dir = Path(model_dir)
         z = np.load(model_dir / "lm.npz")
@@ -402,12 +427,17 @@ class SyllableLM:
         self.tri_ctx_keys = np.unique(self.tri_keys // V)     # contexts with stored trigrams
         # case channel: how likely a form is to be written Title-case / lower-case
         # inside a sentence (Sở Tư pháp vs số 15): costs in LM units
-        self.title_cost = self.lower_cost = None
+        self.title_cost = self.lower_cost = self.title_nl_cost = None
         if "case_counts" in z.files:
             cc = z["case_counts"].astype(np.float64)
             share = (cc[1] + 0.5) / (cc[0] + 1.0)
             self.title_cost = np.rint(-np.log(share) / step).astype(np.int64).tolist()
             self.lower_cost = np.rint(-np.log(np.maximum(1.0 - share, 0.02)) / step).astype(np.int64).tolist()
+            if len(cc) >= 4:
+                # Title-case share among the uses a lower-case word follows, smoothed
+                # towards the overall share (rare forms): names are Title + Title
+                nl = (cc[3] + self.NL_PRIOR * share) / (cc[2] + self.NL_PRIOR)
+                self.title_nl_cost = np.rint(-np.log(nl) / step).astype(np.int64).tolist()
         # candidates per stripped key, most frequent first
         by_key: dict[str, list[int]] = {}
         for i in range(FIRST_ID, V):
@@ -520,6 +550,8 @@ class Restorer:
     """Detects, per line, what kind of text it holds and restores what needs it."""
 
     PARTIAL_COST = 40      # channel cost (LM units) of re-accenting an already accented word
+    DOC_PAIR_NATS = 1.0    # document cache: bonus of a pair restored confidently elsewhere
+    DOC_PAIR_CONFIDENCE = 0.9
 
     def __init__(self, model_dir: str | Path | None = None, *, beam: int = 16, prune: int = 200,
                  max_candidates: int = 8, min_ratio: float = 1e-4):
@@ -913,8 +945,9 @@ class Restorer:
             self._cand_keys[id(cands)] = k
         return k[1]
 
-    def _case_channel(self, core: str, cands):
-        """Add the cost of the observed letter case inside a sentence to each form."""
+    def _case_channel(self, core: str, cands, next_lower: bool = False):
+        """Add the cost of the observed letter case inside a sentence to each form
+        (``next_lower``: a lower-case word follows, no punctuation between)."""
         lm = self.lm
         one = False
         if not core.isalpha():                 # S6, S&: one capital letter reads as Title case
@@ -923,7 +956,7 @@ class Restorer:
         if lm.title_cost is None or (core.isupper() and not one):
             return cands
         if core[:1].isupper() and (one or core[1:].islower()):
-            table = lm.title_cost
+            table = lm.title_nl_cost if next_lower and lm.title_nl_cost is not None else lm.title_cost
         elif core.islower():
             table = lm.lower_cost
         else:
@@ -932,6 +965,35 @@ class Restorer:
         out = [(i, ch + (int(w * table[i]) if i >= FIRST_ID else 0), s) for i, ch, s in cands]
         base = min(c for _, c, _ in out)
         return [(i, c - base, s) for i, c, s in out]
+
+    def _pair_bonus(self, phrase: list, pairs: dict) -> None:
+        """Lower the channel cost of both words of each cached pair (``pairs``: first id ->
+        set of second ids) found among the candidates of neighbouring positions of
+        ``phrase`` (in place)."""
+        bonus = int(round(self.DOC_PAIR_NATS / self.lm.step))
+        n = len(phrase)
+        cut: dict[int, set] = {}
+        for i in range(n - 1):
+            p0, p1 = phrase[i], phrase[i + 1]
+            if p0[0] < 0 or p1[0] < 0 or (len(p0[3]) == 1 and len(p1[3]) == 1):
+                continue
+            ids1 = None
+            for c in p0[3]:
+                nxt = pairs.get(c[0])
+                if nxt is None:
+                    continue
+                if ids1 is None:
+                    ids1 = {d[0] for d in p1[3]}
+                common = nxt & ids1
+                if common:
+                    cut.setdefault(i, set()).add(c[0])
+                    cut.setdefault(i + 1, set()).update(common)
+        for i, ids in cut.items():
+            ln, a, b, cands, _ = phrase[i]
+            if len(cands) < 2:
+                continue
+            new = [(c, max(0, ch - bonus) if c in ids else ch, sf) for c, ch, sf in cands]
+            phrase[i] = (ln, a, b, new, self._lattice_key(new))
 
     def _noisy(self, core: str):
         got = self._noisy_cache.get(core)
@@ -942,8 +1004,13 @@ class Restorer:
         return got
 
     # ------------------------------------------------------------------ main
-    def restore(self, text: str) -> Restoration:
-        """Restore ``text``; see :class:`Restoration`.  Input is read as NFC."""
+    def restore(self, text: str, _pairs: Optional[dict] = None) -> Restoration:
+        """Restore ``text``; see :class:`Restoration`.  Input is read as NFC.
+
+        A text that is mostly OCR damage is decoded twice: the second pass makes the
+        syllable pairs the first pass restored confidently a little cheaper wherever
+        both are candidates of neighbouring words (a document cache: the letter that
+        says "Thủ trưởng các sở" once says it again where the letters are worse)."""
         original = text
         if not unicodedata.is_normalized("NFC", text):
             text = unicodedata.normalize("NFC", text)
@@ -999,9 +1066,14 @@ class Restorer:
 
         case_cache = self._case_cache
 
+        found: set = set()          # confident neighbouring pairs (first pass of a noisy text)
+        collect = doc_noisy and _pairs is None and self.DOC_PAIR_NATS > 0
+
         def flush():
             if not phrase:
                 return
+            if _pairs:
+                self._pair_bonus(phrase, _pairs)
             lattice = [p[4] for p in phrase]
             multi = False
             for x in lattice:
@@ -1020,6 +1092,14 @@ class Restorer:
                 got = ([0] * len(lattice), [1.0] * len(lattice))
             if True:
                 choice, confs = got
+                if collect:
+                    th = self.DOC_PAIR_CONFIDENCE
+                    for i in range(len(choice) - 1):
+                        p0, p1 = phrase[i], phrase[i + 1]
+                        if p0[0] >= 0 and p1[0] >= 0 and confs[i] >= th and confs[i + 1] >= th:
+                            u, v = p0[3][choice[i]][0], p1[3][choice[i + 1]][0]
+                            if u >= FIRST_ID and v >= FIRST_ID:
+                                found.add((u, v))
                 for i, ci in enumerate(choice):
                     ln, a, b, cands, _ = phrase[i]
                     surf = cands[ci][2] if ln >= 0 else None
@@ -1054,18 +1134,30 @@ class Restorer:
             ccache = self._cand_cache
             if len(ccache) > 300_000:
                 ccache.clear()
-            for a, b, cs, ce in toks:
+            for k, (a, b, cs, ce) in enumerate(toks):
                 if a > cs:
                     push_punct(_punct_kind(line[cs:a]))
                 if b > a:
                     core = line[a:b]
                     mid = bool(phrase) and self.case_weight > 0
-                    ck = (core, kind, upper_line, suspicious, mid, doc_noisy)
+                    # a Title-case word that a lower-case word follows (Thủ trưởng, not a
+                    # name's Thị Mai): the next word on this line, or the next line's first
+                    nl = False
+                    if mid and ce == b and core[:1].isupper():
+                        nxt = None
+                        if k + 1 < len(toks):
+                            nxt = (line, toks[k + 1])
+                        elif ln + 1 < len(lines) and spans[ln + 1]:
+                            nxt = (lines[ln + 1], spans[ln + 1][0])
+                        if nxt is not None and nxt[1][0] == nxt[1][2]:
+                            w = nxt[0][nxt[1][0]:nxt[1][1]]
+                            nl = w.isalpha() and w.islower()
+                    ck = (core, kind, upper_line, suspicious, mid, doc_noisy, nl)
                     got = ccache.get(ck)
                     if got is None:
                         cands = self._candidates(core, kind, upper_line, suspicious, doc_noisy)
                         if mid and len(cands) > 1 and (kind == "no_diacritics" or core.istitle()):
-                            cands = self._case_channel(core, cands)
+                            cands = self._case_channel(core, cands, nl)
                         got = ccache[ck] = (cands, self._lattice_key(cands))
                     phrase.append((ln, a, b, got[0], got[1]))
                 if ce > b:
@@ -1103,6 +1195,11 @@ class Restorer:
                 line = "".join(pieces)
             out_lines.append(line)
             offset += len(line) + 1
+        if collect and found:
+            by_first: dict[int, set] = {}
+            for u, v in found:
+                by_first.setdefault(u, set()).add(v)
+            return self.restore(original, _pairs=by_first)
         new_text = "\n".join(out_lines)
         return Restoration(text=new_text, original=original, changed=new_text != original,
                            tokens=changes, line_kinds=kinds)

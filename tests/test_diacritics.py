@@ -256,3 +256,21 @@ def test_keep_cost_by_kind_of_token(r):
     out = r.restore(SEED.read_text(encoding="utf-8")).text if SEED.exists() else ""
     if out:
         assert "b) Đề nghị Ủy ban Mặt trận" in out and "Sở Thông tin và Truyền thông chỉ đạo" in out
+
+
+def test_title_case_before_lower_case_word_and_document_cache(r):
+    """A Title-case word that a lower-case word follows is a heading word (Thủ trưởng, Trưởng
+    ban), not part of a name (Nguyễn Thị Mai, Trương Văn): the LM counts that case share
+    separately.  A text that is mostly OCR damage is decoded twice, the second time with
+    the pairs the first pass restored confidently made cheaper."""
+    lm = r.lm
+    assert lm.title_nl_cost is not None
+    i = lm.syl2id
+    assert lm.title_nl_cost[i["thị"]] > lm.title_cost[i["thị"]]
+    assert lm.title_nl_cost[i["trương"]] > lm.title_nl_cost[i["trưởng"]]
+    if SEED.exists():
+        out = r.restore(SEED.read_text(encoding="utf-8")).text
+        assert "yêu cầu Thủ trưởng các Sở" in out, out
+    # only noisy documents get the second pass: good and unaccented text are decoded once
+    text = "Thu truong cac so, ban, nganh tinh chiu trach nhiem thi hanh quyet dinh nay."
+    assert r.restore(text).text == "Thủ trưởng các sở, ban, ngành tỉnh chịu trách nhiệm thi hành quyết định này."
