@@ -211,8 +211,9 @@ def extract_header(doc: Document, settings: dict) -> Document:
         doc.subject = _subject_lines(lines, type_idx + 1, first=None)
     if not doc_type and vv_idx is not None:
         doc_type = "Công văn"   # a V/v line makes a công văn, whatever its symbol's codes
-    if not doc_type:
-        doc_type = type_from_symbol(doc.symbol)
+    by_symbol = type_from_symbol(doc.symbol)
+    if not doc_type or by_symbol in doc_types()[2].get("symbol_decides", []):
+        doc_type = by_symbol or doc_type
     if not doc_type and doc.symbol:
         doc_type = "Công văn"   # a công văn's symbol names no type; it has a V/v line
     doc.doc_type = doc_type
@@ -232,6 +233,13 @@ def extract_header(doc: Document, settings: dict) -> Document:
     return doc
 
 
+def _dangling(line: str) -> bool:
+    """A subject line that ends in a word needing more ("VỀ", "VỀ VIỆC", "CỦA"): the subject
+    goes on after a blank line (data/grammar.yaml: subject_needs_more)."""
+    words = line.lower().split()
+    return bool(words) and words[-1] in load_data_yaml("grammar.yaml")["subject_needs_more"]
+
+
 def _subject_lines(lines: list[str], start: int, first: Optional[str], block: bool = False) -> Optional[str]:
     """Join the subject's lines: stop at a blank line, unless a quote is open or the next
     line plainly continues (starts in lower case). A V/v block (``block``) runs to its blank
@@ -242,7 +250,7 @@ def _subject_lines(lines: list[str], start: int, first: Optional[str], block: bo
         s = lines[i].strip().strip("*").strip()
         if not s:
             nxt = next((l.strip() for l in lines[i + 1:i + 4] if l.strip()), "")
-            if parts and (_open_quote(" ".join(parts)) or nxt[:1].islower()):
+            if parts and (_open_quote(" ".join(parts)) or nxt[:1].islower() or _dangling(parts[-1])):
                 i += 1
                 continue
             if parts:
@@ -258,7 +266,8 @@ def _subject_lines(lines: list[str], start: int, first: Optional[str], block: bo
                 break
             if prev_upper and is_upper(s) and _is_authority_line(s):
                 break
-        if BODY_START.match(s) and parts and not s[:1].islower():
+        if BODY_START.match(s) and parts and not s[:1].islower() and not _dangling(parts[-1]) \
+                and not (is_upper(s) and is_upper(parts[-1])):    # a capital title goes on
             break
         parts.append(s)
         i += 1

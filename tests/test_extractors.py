@@ -322,3 +322,15 @@ def test_signature_lines_cut_by_a_narrow_column(block, want):
     from extractors.parties import _read_block
     got = _read_block(block)
     assert (got.authority, got.capacity, got.title, got.name) == want
+
+
+def test_consolidated_text_and_a_capital_title_that_starts_like_a_body():
+    """A văn bản hợp nhất repeats the type line of the text it consolidates: its symbol's code
+    decides.  A capital title line that opens with "THỰC HIỆN" or "TRONG" still belongs to
+    the title, and a line ending in "VỀ" goes on."""
+    text = ("BỘ NỘI VỤ\nSố: 7/VBHN-BNV\nHà Nội, ngày 2 tháng 3 năm 2025\n\nNGHỊ ĐỊNH\nVỀ\n"
+            "THỰC HIỆN CHẾ ĐỘ HƯU TRÍ ĐỐI VỚI CÁN BỘ\nTRONG CƠ QUAN HÀNH CHÍNH\n\n"
+            "Nghị định số 1/2020/NĐ-CP ngày 1 tháng 1 năm 2020 của Chính phủ.\n")
+    doc = process_text(text, "x.txt")
+    assert doc.doc_type == "Văn bản hợp nhất"
+    assert doc.subject == "VỀ THỰC HIỆN CHẾ ĐỘ HƯU TRÍ ĐỐI VỚI CÁN BỘ TRONG CƠ QUAN HÀNH CHÍNH"
