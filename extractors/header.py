@@ -76,7 +76,7 @@ def parse_number_symbol(text: str) -> Optional[dict]:
 
 
 def parse_place_date(text: str) -> Optional[dict]:
-    m = PLACE_DATE.search(text)
+    m = PLACE_DATE.search(text) or _bare_place_date(text)
     if not m:
         return None
     place = collapse_spaces(m.group("place")).strip(" -*")
@@ -87,6 +87,20 @@ def parse_place_date(text: str) -> Optional[dict]:
     return {"place": place, "issue_date": iso, "invalid": invalid,
             "printed": collapse_spaces(m.group(0)[m.start("d") - m.start() if m.group("d") else 0:]),
             "match": m}
+
+
+# "Hà Nội ngày 01 tháng 12 năm 2025": the comma left out; taken only when a line opens with
+# a province of the gazetteer (a body line "Căn cứ Luật … ngày …" has the same shape)
+BARE_PLACE_DATE = re.compile(r"^\s*(?P<place>[A-ZĐÀ-Ỹ][^\d,:;\n]{1,30}?)\s+" + LONG_DATE.pattern,
+                             re.I | re.M)
+
+
+def _bare_place_date(text: str):
+    from normalizers.agency_names import provinces
+    for m in BARE_PLACE_DATE.finditer(text):
+        if gazetteer_place(collapse_spaces(m.group("place")).strip(" -*")) in provinces():
+            return m
+    return None
 
 
 def gazetteer_place(place: str) -> str:

@@ -334,3 +334,10 @@ def test_consolidated_text_and_a_capital_title_that_starts_like_a_body():
     doc = process_text(text, "x.txt")
     assert doc.doc_type == "Văn bản hợp nhất"
     assert doc.subject == "VỀ THỰC HIỆN CHẾ ĐỘ HƯU TRÍ ĐỐI VỚI CÁN BỘ TRONG CƠ QUAN HÀNH CHÍNH"
+
+
+def test_place_date_without_its_comma_only_for_a_known_place():
+    got = parse_place_date("Số: 12/NQ-CP\nĐà Nẵng ngày 03\ntháng 12 năm 2025\nNGHỊ QUYẾT")
+    assert (got["place"], got["issue_date"]) == ("Đà Nẵng", "2025-12-03")
+    # the same shape in a body line is a citation, not the letter's date
+    assert parse_place_date("Căn cứ Luật Tổ chức Chính phủ ngày 18 tháng 02 năm 2025;") is None
