@@ -210,7 +210,7 @@ def _name(tokens: list[Token], k: int, allow_empty: bool) -> int:
 def _extend_tail(tokens: list[Token], k: int) -> int:
     """A locality ("tỉnh", "thành phố Đà Nẵng") or a parenthesised unit after a name."""
     g = grammar()
-    m = _match_phrase(tokens, k, g["localities"])
+    m = _match_phrase(tokens, k, g["localities"]) or (1 if _misread_locality(tokens, k) else 0)
     if m:
         k += m
         while k < len(tokens) and _is_cap(tokens[k]) and not _match_phrase(tokens, k, g["heads"]):
@@ -223,8 +223,28 @@ def _extend_tail(tokens: list[Token], k: int) -> int:
     return k
 
 
+def _misread_locality(tokens: list[Token], k: int) -> str | None:
+    """The locality a name ends on when its tone came out wrong: "Mặt trận Tổ quốc Việt Nam
+    tính và …", "đoàn thể tinh, …" (a restorer cannot tell tỉnh from tính or tinh by the
+    words around it).  Only the localities listed in data/agencies.yaml (retoned_localities;
+    not "quận", whose letters are "liên quan"'s) and only where it closes the name (a comma,
+    "và" or the end follows): "Sở Nội vụ tinh giản …" is no locality."""
+    from normalizers.syllables import strip_accents
+    if k >= len(tokens):
+        return None
+    nxt = tokens[k + 1].low if k + 1 < len(tokens) else ""
+    if nxt not in ("", ",", ";", ".", ":", ")", "và"):
+        return None
+    word = {strip_accents(w): w for w in load_data_yaml("agencies.yaml")["retoned_localities"]}.get(
+        strip_accents(tokens[k].low))
+    return word if word and word != tokens[k].low and tokens[k].text.islower() else None
+
+
 def _span_text(text: str, tokens: list[Token], i: int, j: int) -> str:
     s = text[tokens[i].start:tokens[j - 1].end]
+    locality = _misread_locality(tokens, j - 1)
+    if locality and j - 1 > i:
+        s = text[tokens[i].start:tokens[j - 1].start] + locality
     s = re.sub(r"\s+", " ", s).strip(" ,;:-")
     return s[:1].upper() + s[1:]
 

@@ -292,6 +292,10 @@ class ConfusionModel:
     # vowel, and a non-letter glyph inside a word standing for a lost vowel
     FALLBACK_VOWEL_NATS = 4.0
     FALLBACK_JUNK_NATS = 2.5
+    # a capital consonant standing alone is a syllable whose vowel was lost (T for Tổ):
+    # the commonest open syllables it starts, at this cost
+    LOST_VOWEL_CANDIDATES = 12
+    LOST_VOWEL_NATS = 6.0
 
     def __init__(self, table: dict, restorer):
         self.restorer = restorer
@@ -318,6 +322,17 @@ class ConfusionModel:
                 if "" not in have:
                     got.append(("", self.FALLBACK_JUNK_NATS))
             self._rule_cache[seg] = got
+        return got
+
+    def _open_syllables(self, letter: str) -> list[int]:
+        """The LOST_VOWEL_CANDIDATES commonest syllables spelt ``letter`` + vowels only."""
+        got = self._rule_cache.get("open:" + letter)
+        if got is None:
+            lm = self.restorer.lm
+            ids = [i for k, v in self.restorer.key2ids.items()
+                   if k[:1] == letter and len(k) > 1 and all(ch in "aeiouy" for ch in k[1:]) for i in v]
+            got = sorted(ids, key=lambda i: (lm.uni[i], i))[:self.LOST_VOWEL_CANDIDATES]
+            self._rule_cache["open:" + letter] = got
         return got
 
     @classmethod
@@ -375,7 +390,13 @@ class ConfusionModel:
         fixed = _fix_word(lc)
         sid = lm.syl2id.get(fixed)
         if len(lc) == 1 and lc not in "aeiouy":
-            return [(sid if sid is not None else UNK, 0, None)]   # list labels: b), d), đ)
+            keep = (sid if sid is not None else UNK, 0, None)
+            if not core.isupper() or not self.LOST_VOWEL_CANDIDATES or sid is not None:
+                return [keep]                            # list labels: b), d), đ)
+            # a capital consonant alone (Mặt trận T quốc): the vowel may be lost; the LM
+            # decides between keeping it and the commonest open syllables it starts
+            got = self._open_syllables(lc)
+            return [keep] + [(i, int(round(self.LOST_VOWEL_NATS * q)), lm.syls[i]) for i in got]
         s = _simple(lc)
         keep_nats = damaged_nats = None
         if sid is not None:

@@ -274,3 +274,16 @@ def test_title_case_before_lower_case_word_and_document_cache(r):
     # only noisy documents get the second pass: good and unaccented text are decoded once
     text = "Thu truong cac so, ban, nganh tinh chiu trach nhiem thi hanh quyet dinh nay."
     assert r.restore(text).text == "Thủ trưởng các sở, ban, ngành tỉnh chịu trách nhiệm thi hành quyết định này."
+
+
+def test_lone_capital_consonant_may_have_lost_its_vowel(r):
+    """OCR may drop a syllable's vowel and keep its capital ("Mặt trận T quốc"): the LM then
+    chooses between keeping the letter (free) and the commonest syllables it starts; a
+    lower-case letter (list labels b), d)) and a letter that is a syllable stay as read."""
+    conf = r.confusions
+    forms = {s for _, _, s in conf.candidates("T")}
+    assert "Tổ" in forms or "tổ" in forms
+    assert [c for _, c, s in conf.candidates("T") if s is None] == [0]     # keeping costs nothing
+    assert len(conf.candidates("b")) == 1
+    text = "Ông Nguyễn Văn T quê ở Hà Nội, phụ lục T kèm theo."
+    assert r.restore(text).text == text

@@ -341,3 +341,17 @@ def test_place_date_without_its_comma_only_for_a_known_place():
     assert (got["place"], got["issue_date"]) == ("Đà Nẵng", "2025-12-03")
     # the same shape in a body line is a citation, not the letter's date
     assert parse_place_date("Căn cứ Luật Tổ chức Chính phủ ngày 18 tháng 02 năm 2025;") is None
+
+
+def test_locality_read_with_the_wrong_tone_closes_an_agency_name():
+    """A restorer cannot tell tỉnh from tính or tinh by the words around it: where such a word
+    closes an agency's name it is the locality; elsewhere it is left alone."""
+    from extractors.agencies import find_agencies
+    names = lambda s: [m.name for m in find_agencies(s)[1]]   # noqa: E731
+    assert names("Đề nghị Ủy ban Mặt trận Tổ quốc Việt Nam tính và các tổ chức chính trị - xã hội tỉnh") \
+        == ["Ủy ban Mặt trận Tổ quốc Việt Nam tỉnh", "Các tổ chức chính trị - xã hội tỉnh"]
+    assert names("Thủ trưởng các sở, ban, ngành, đoàn thể tinh, Chủ tịch UBND các huyện") \
+        == ["Thủ trưởng các sở, ban, ngành, đoàn thể tỉnh", "Chủ tịch UBND các huyện"]
+    assert names("Sở Nội vụ tinh giản biên chế") == ["Sở Nội vụ"]
+    # "liên quan" is not "liên quận": only tỉnh, huyện, xã are read so (data/agencies.yaml)
+    assert names("Các cơ quan, đơn vị liên quan") == ["Các cơ quan, đơn vị liên quan"]
