@@ -243,7 +243,7 @@ def bench_ocr(a, tmp: Path, out: dict) -> None:
 
     from extractors import tesseract
     engine_s = None
-    if not os.environ.get("DIRECTIVES_TESSERACT_CLI") and tesseract._engine("vie") is not None:
+    if tesseract.in_process("vie"):
         started = time.perf_counter()
         for img in images:
             with _Image.open(img) as page:

@@ -235,9 +235,15 @@ def _misread_locality(tokens: list[Token], k: int) -> str | None:
     nxt = tokens[k + 1].low if k + 1 < len(tokens) else ""
     if nxt not in ("", ",", ";", ".", ":", ")", "và"):
         return None
-    word = {strip_accents(w): w for w in load_data_yaml("agencies.yaml")["retoned_localities"]}.get(
-        strip_accents(tokens[k].low))
+    word = _retoned_localities().get(strip_accents(tokens[k].low))
     return word if word and word != tokens[k].low and tokens[k].text.islower() else None
+
+
+@functools.lru_cache(maxsize=1)
+def _retoned_localities() -> dict[str, str]:
+    """Accent-free spelling -> locality (data/agencies.yaml: retoned_localities)."""
+    from normalizers.syllables import strip_accents
+    return {strip_accents(w): w for w in load_data_yaml("agencies.yaml")["retoned_localities"]}
 
 
 def _span_text(text: str, tokens: list[Token], i: int, j: int) -> str:

@@ -153,7 +153,7 @@ def _read_block(block: list[str]) -> Signer:
         m_auth, m_cap = AUTHORITY.match(s), CAPACITY.match(s)
         name = _ranks().sub("", s)      # "Thượng tướng Vũ Hải Sản": the rank is not the name
         # a line cut short in a narrow column goes on below: "TM. ỦY BAN / NHÂN DÂN",
-        # "KT. BỘ / TRƯỞNG" (a capital line that is no title or signature line of its own,
+        # "KT. BỘ / TRƯỞNG": a capital line that is no title or signature line of its own,
         # with a title line still to come below it
         after = block[k + 2] if k + 2 < len(block) else ""
         wrapped = is_upper(nxt) and not _is_sign_line(nxt) and len(nxt) < 40 and is_upper(after)

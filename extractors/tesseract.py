@@ -1,10 +1,11 @@
 """Tesseract, the OCR engine: word boxes and confidences for an image.
 
-Tesseract's command line starts a process and loads the language model on every call,
-about a third of the time of a 300 dpi page.  When tesserocr (Tesseract's C++ API) is
-installed, one engine per model stays loaded in each worker process and a page costs only
-its recognition; the ocr stage's second read of the header and end columns then costs a
-small crop, not another start-up.  Without tesserocr, or with ``DIRECTIVES_TESSERACT_CLI=1``,
+Tesseract's command line starts a process and loads the language model on every call.
+When tesserocr (Tesseract's C++ API) is installed, one engine per model stays loaded in each
+worker and a page costs only its recognition: the ocr stage's second read of the header and
+end columns costs a small crop, not another start-up.  tesserocr's wheel also carries a newer
+Tesseract (5.5) that reads a 300 dpi page in ~1.3 s where Debian's 5.3 command line takes
+~2.1 s, with the same text.  Without tesserocr, or with ``DIRECTIVES_TESSERACT_CLI=1``,
 the command line is used through pytesseract.  Both give the rows of Tesseract's TSV output
 as the dict of lists that ``pytesseract.image_to_data(output_type=DICT)`` returns.
 """
@@ -68,8 +69,13 @@ def _cli(img: Image.Image, lang: str, psm: int, dpi: int, timeout_s: float) -> d
         raise
 
 
+def in_process(lang: str = "vie") -> bool:
+    """Whether pages in ``lang`` are read by the in-process engine here."""
+    return _engine(lang) is not None
+
+
 def engine_name() -> str:
-    """What reads pages here, for `directives doctor` and run reports."""
+    """What reads pages here, for `directives doctor` and the benchmarks."""
     if _tessdata_dir() and _api_class() is not None:
         import tesserocr
         return f"tesserocr {tesserocr.__version__} ({tesserocr.tesseract_version().splitlines()[0]}, in-process)"
