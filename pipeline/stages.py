@@ -74,6 +74,7 @@ for _name, _target in {
     "extract_references": "extractors.references:extract_references",
     "extract_tasks": "extractors.tasks:extract_tasks",
     "assign_duties": "extractors.duties:assign_duties",
+    "flag_restored": "extractors.restored_fields:flag_restored_fields",
 }.items():
     _delegate(_name, _target)
 
