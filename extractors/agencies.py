@@ -44,7 +44,7 @@ def _phrases(items: list[str]) -> list[tuple[str, ...]]:
 def grammar():
     data = load_data_yaml("agencies.yaml")
     g = {key: _phrases(data[key]) for key in
-         ("heads", "complete", "person_titles", "generic", "modifiers", "localities")}
+         ("heads", "complete", "person_titles", "generic", "modifiers", "localities", "never_in_names")}
     g["stop_first"] = {s.split()[0].lower() for s in data["stop_words"]} | {
         "của", "với", "trong", "về", "cho", "tại", "các", "những", "đối", "từ", "đến", "trên", "dưới",
         "thì", "mà", "này", "đó", "khi", "nếu", "như", "gồm", "nhằm", "sau", "trước", "bằng", "vào", "ra"}
@@ -187,6 +187,8 @@ def _name(tokens: list[Token], k: int, allow_empty: bool) -> int:
     while k < len(tokens):
         t = tokens[k]
         if _is_cap(t) or (t.text.isupper() and len(t.text) > 1):
+            if k > start and _match_phrase(tokens, k, g["never_in_names"]):
+                break
             if k > start and (_match_phrase(tokens, k, g["heads"]) or _match_phrase(tokens, k, g["complete"])) \
                     and tokens[k - 1].low in ("và",):
                 k -= 1

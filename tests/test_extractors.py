@@ -355,3 +355,14 @@ def test_locality_read_with_the_wrong_tone_closes_an_agency_name():
     assert names("Sở Nội vụ tinh giản biên chế") == ["Sở Nội vụ"]
     # "liên quan" is not "liên quận": only tỉnh, huyện, xã are read so (data/agencies.yaml)
     assert names("Các cơ quan, đơn vị liên quan") == ["Các cơ quan, đơn vị liên quan"]
+
+
+def test_a_capitalised_role_verb_ends_the_agency_name():
+    """A table cell or a careless capital ("Sở Tư pháp Thực hiện …") does not make the verb
+    part of the name; a name's own capitalised words (Ban Chỉ đạo, Sở Xây dựng) stay."""
+    assert roles_in_text("Sở Tư pháp Thực hiện chức năng thường trực") == [("Sở Tư pháp", "lead")]
+    assert roles_in_text("Sở Y tế Chủ trì, phối hợp với Sở Tài chính") == \
+        [("Sở Y tế", "lead"), ("Sở Tài chính", "coordinate")]
+    assert roles_in_text("Sở Nội vụ Phối hợp với Công an tỉnh rà soát") == \
+        [("Sở Nội vụ", "lead"), ("Công an tỉnh", "coordinate")]
+    assert roles_in_text("Sở Xây dựng thực hiện") == [("Sở Xây dựng", "lead")]
