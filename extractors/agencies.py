@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from typing import Optional
 
 from pipeline.resources import load_data_yaml
 
@@ -44,7 +45,8 @@ def _phrases(items: list[str]) -> list[tuple[str, ...]]:
 def grammar():
     data = load_data_yaml("agencies.yaml")
     g = {key: _phrases(data[key]) for key in
-         ("heads", "complete", "person_titles", "generic", "modifiers", "localities", "never_in_names")}
+         ("heads", "complete", "person_titles", "generic", "modifiers", "localities", "never_in_names",
+                  "aside_openers")}
     g["stop_first"] = {s.split()[0].lower() for s in data["stop_words"]} | {
         "của", "với", "trong", "về", "cho", "tại", "các", "những", "đối", "từ", "đến", "trên", "dưới",
         "thì", "mà", "này", "đó", "khi", "nếu", "như", "gồm", "nhằm", "sau", "trước", "bằng", "vào", "ra"}
@@ -84,8 +86,14 @@ def find_agencies(text: str) -> tuple[list[Token], list[Mention]]:
     tokens = tokenize(text)
     known = _known_spans(tokens)
     mentions: list[Mention] = []
+    g = grammar()
     i = 0
     while i < len(tokens):
+        # the motto and role verbs start no name; an aside "(sau đây gọi là …)" names none
+        skip = _match_phrase(tokens, i, g["never_in_names"]) or _aside_end(tokens, i)
+        if skip:
+            i += skip
+            continue
         end = known.get(i) or _grammar_span(tokens, i)
         if end and end > i:
             found = _shared_head(text, tokens, Mention(_span_text(text, tokens, i, end), i, end))
@@ -94,6 +102,21 @@ def find_agencies(text: str) -> tuple[list[Token], list[Mention]]:
         else:
             i += 1
     return tokens, mentions
+
+
+def _close_bracket(tokens: list[Token], k: int) -> Optional[int]:
+    return next((j for j in range(k + 1, min(len(tokens), k + 14)) if tokens[j].text == ")"), None)
+
+
+def _aside_end(tokens: list[Token], k: int) -> int:
+    """Length of a bracket defining a short name at k ("(sau đây gọi là …)"), else 0."""
+    if k >= len(tokens) or tokens[k].text != "(":
+        return 0
+    first = next((j for j in range(k + 1, len(tokens)) if tokens[j].text != "*"), k + 1)
+    if not _match_phrase(tokens, first, grammar()["aside_openers"]):
+        return 0
+    close = _close_bracket(tokens, k)
+    return close + 1 - k if close else 0
 
 
 def _known_spans(tokens: list[Token]) -> dict[int, int]:
@@ -217,8 +240,8 @@ def _extend_tail(tokens: list[Token], k: int) -> int:
         k += m
         while k < len(tokens) and _is_cap(tokens[k]) and not _match_phrase(tokens, k, g["heads"]):
             k += 1
-    if k < len(tokens) and tokens[k].text == "(":
-        close = next((j for j in range(k + 1, min(len(tokens), k + 14)) if tokens[j].text == ")"), None)
+    if k < len(tokens) and tokens[k].text == "(" and not _aside_end(tokens, k):
+        close = _close_bracket(tokens, k)
         if close and any(_is_cap(t) for t in tokens[k + 1:close]) and not any(
                 t.text.isdigit() for t in tokens[k + 1:close]):
             k = close + 1

@@ -366,3 +366,17 @@ def test_a_capitalised_role_verb_ends_the_agency_name():
     assert roles_in_text("Sở Nội vụ Phối hợp với Công an tỉnh rà soát") == \
         [("Sở Nội vụ", "lead"), ("Công an tỉnh", "coordinate")]
     assert roles_in_text("Sở Xây dựng thực hiện") == [("Sở Xây dựng", "lead")]
+
+
+def test_agency_name_stops_at_an_aside_and_at_the_national_motto():
+    from extractors.agencies import find_agencies
+    names = lambda s: [m.name for m in find_agencies(s)[1]]   # noqa: E731
+    # a bracket defining a short name is no part of the name, and names no second agency
+    assert names("Ủy ban nhân dân các xã (sau đây gọi là Ủy ban nhân dân cấp xã) thực hiện") == \
+        ["Ủy ban nhân dân các xã"]
+    assert names("Chi cục Thủy lợi (*sau đây viết tắt là Chi cục*) chủ trì") == ["Chi cục Thủy lợi"]
+    # a bracket that names a unit stays
+    assert names("Công an tỉnh (Phòng Cảnh sát giao thông) chủ trì") == ["Công an tỉnh (Phòng Cảnh sát giao thông)"]
+    # a form's header the text runs into
+    assert names("BAN CHỈ ĐẠO PHÒNG CHỐNG THIÊN TAI CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM Độc lập") == \
+        ["BAN CHỈ ĐẠO PHÒNG CHỐNG THIÊN TAI"]
