@@ -14,7 +14,7 @@ import bisect
 import re
 from typing import Iterator, Optional
 
-from normalizers.syllables import strip_accents
+from pipeline.ids import fold    # one character per character: offsets stay valid
 from pipeline.model import Document
 
 DEFAULT_REVIEW_CONFIDENCE = 0.6
@@ -27,7 +27,7 @@ def flag_restored_fields(doc: Document, settings: dict) -> Document:
     doubtful = sorted(t["start"] for t in tokens if t.get("confidence", 1.0) < limit)
     if not doubtful or not doc.text:
         return doc
-    folded = _fold(doc.text)
+    folded = fold(doc.text)
 
     def doubted(value: Optional[str], lo: int = 0, hi: Optional[int] = None) -> bool:
         return any(_covers(doubtful, s, e) for s, e in _spans(folded, value, lo, hi))
@@ -59,15 +59,9 @@ def flag_restored_fields(doc: Document, settings: dict) -> Document:
     return doc
 
 
-def _fold(text: str) -> str:
-    """Lower case without accents, the same length as the text (offsets stay valid)."""
-    out = strip_accents(text).lower()
-    return out if len(out) == len(text) else text.lower()
-
-
 def _spans(folded: str, value: Optional[str], lo: int = 0, hi: Optional[int] = None) -> Iterator[tuple[int, int]]:
     """Where value's words stand in the folded text, line breaks and spacing aside."""
-    words = _fold(value or "").split()
+    words = fold(value or "").split()
     if not words:
         return
     pattern = re.compile(r"\s+".join(re.escape(w) for w in words))
