@@ -95,7 +95,7 @@ class _Clock:
                             f"page {self.page}: OCR took longer than {self.seconds} s (page_timeout_s)")
 
 
-def _read(img: Image.Image, lang: str, psm: int, dpi: int, clock: _Clock) -> list[OcrWord]:
+def read_words(img: Image.Image, lang: str, psm: int, clock: _Clock, dpi: int = 300) -> list[OcrWord]:
     """Words read by Tesseract in the time the page has left."""
     try:
         data = tesseract.image_to_data(img, lang, psm, dpi, max(1.0, clock.left()))
@@ -145,10 +145,6 @@ def _band_conf(grey: Image.Image, s: dict, clock: _Clock) -> float:
     band = grey.crop((0, int(0.15 * h), grey.width, int(0.4 * h)))
     words = read_words(band, resolve_lang(s["lang"]), 6, clock)
     return _mean_conf(words) or 0.0
-
-
-def read_words(grey: Image.Image, lang: str, psm: int, clock: _Clock, dpi: int = 300) -> list[OcrWord]:
-    return _read(grey, lang, psm, dpi, clock)
 
 
 def _mean_conf(words) -> Optional[float]:
