@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import functools
 import os
-import re
-import subprocess
 import threading
 from typing import Optional
 
@@ -114,15 +112,10 @@ def _api_class():
     return PyTessBaseAPI
 
 
-@functools.lru_cache(maxsize=1)
 def _tessdata_dir() -> Optional[str]:
     """The folder of the installed models: TESSDATA_PREFIX, else what the command line
     reports (tesserocr's wheel carries its own library but no models)."""
     if os.environ.get("TESSDATA_PREFIX"):
         return os.environ["TESSDATA_PREFIX"].rstrip("/") + "/"
-    try:
-        out = subprocess.run(["tesseract", "--list-langs"], capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    m = re.search(r'"([^"]+)"', out.stdout + out.stderr)
-    return m.group(1).rstrip("/") + "/" if m else None
+    from pipeline.doctor import tessdata_dir
+    return tessdata_dir()

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import functools
+import re
 import shutil
+from typing import Optional
 
 FIX_COMMAND = ("apt-get install -y tesseract-ocr tesseract-ocr-vie "
                "tesseract-ocr-script-viet tesseract-ocr-osd")
@@ -38,7 +40,8 @@ def check_ocr() -> list[str]:
 
 
 @functools.lru_cache(maxsize=1)
-def available_languages() -> tuple[str, ...]:
+def _list_langs() -> str:
+    """What ``tesseract --list-langs`` prints (empty when it cannot run)."""
     import subprocess
 
     import pytesseract
@@ -46,10 +49,20 @@ def available_languages() -> tuple[str, ...]:
         out = subprocess.run([pytesseract.pytesseract.tesseract_cmd, "--list-langs"],
                              capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.SubprocessError):
-        return ()
+        return ""
+    return out.stdout + out.stderr
+
+
+def available_languages() -> tuple[str, ...]:
     # pytesseract.get_languages() drops names such as "Vietnamese" and "script/Vietnamese"
-    return tuple(line.strip() for line in (out.stdout + out.stderr).splitlines()
+    return tuple(line.strip() for line in _list_langs().splitlines()
                  if line.strip() and not line.startswith("List of") and " " not in line.strip())
+
+
+def tessdata_dir() -> Optional[str]:
+    """The folder of the installed models, as ``tesseract --list-langs`` names it."""
+    m = re.search(r'"([^"]+)"', _list_langs())
+    return m.group(1).rstrip("/") + "/" if m else None
 
 
 def resolve_lang(name: str) -> str:
