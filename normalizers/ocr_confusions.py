@@ -425,19 +425,21 @@ class ConfusionModel:
             i = lm.syl2id.get(t)
             if i is not None:
                 add(i, c, t)
-        for k, c in self._keys(s).items():
-            for i in r.key2ids.get(k, ()):
-                add(i, c + 0.5, lm.syls[i])
+        def add_rewrites(key: str, base: float) -> None:
+            """The syllables of the keys learned rewrites reach from ``key`` (at ``base`` +
+            their cost, while that stays within MAX_NATS)."""
+            for k, c in self._keys(key).items():
+                if base + c <= self.MAX_NATS:
+                    for i in r.key2ids.get(k, ()):
+                        add(i, base + c + 0.5, lm.syls[i])
+
+        add_rewrites(s, 0.0)
         # a capital misread as another capital (Bé -> Đề, Bai -> Đài), then the usual rewrites
         for a, c0 in self.initial.get(core[:1], ()):
             s2 = a + s[1:]
-            if s2 in r.key2ids:
-                for i in r.key2ids[s2]:
-                    add(i, c0 + 0.5, lm.syls[i])
-            for k, c in self._keys(s2).items():
-                if c0 + c <= self.MAX_NATS:
-                    for i in r.key2ids.get(k, ()):
-                        add(i, c0 + c + 0.5, lm.syls[i])
+            for i in r.key2ids.get(s2, ()):
+                add(i, c0 + 0.5, lm.syls[i])
+            add_rewrites(s2, c0)
         if keep_nats is not None:
             # a token that looks like a damaged syllable (a learned misreading explains it
             # cheaply) pays more to be kept than a name or code; Sbé, which nothing
