@@ -302,7 +302,6 @@ def train_lm(corpus_dir: str | Path, out_dir: str | Path, *, min_syllable_count:
 
     # trigram level
     ctx3 = k3 // V
-    w3 = k3 % V
     uctx, inv = np.unique(ctx3, return_inverse=True)
     sum_c3 = np.bincount(inv, weights=c3).astype(np.float64)
     n1p_3 = np.bincount(inv).astype(np.float64)
@@ -1090,29 +1089,28 @@ class Restorer:
                     self._phrase_cache[key] = got
             else:
                 got = ([0] * len(lattice), [1.0] * len(lattice))
-            if True:
-                choice, confs = got
-                if collect:
-                    th = self.DOC_PAIR_CONFIDENCE
-                    for i in range(len(choice) - 1):
-                        p0, p1 = phrase[i], phrase[i + 1]
-                        if p0[0] >= 0 and p1[0] >= 0 and confs[i] >= th and confs[i + 1] >= th:
-                            u, v = p0[3][choice[i]][0], p1[3][choice[i + 1]][0]
-                            if u >= FIRST_ID and v >= FIRST_ID:
-                                found.add((u, v))
-                for i, ci in enumerate(choice):
-                    ln, a, b, cands, _ = phrase[i]
-                    surf = cands[ci][2] if ln >= 0 else None
-                    if surf is None:
-                        continue
-                    orig = lines[ln][a:b]
-                    new = case_cache.get((surf, orig))
-                    if new is None:
-                        if len(case_cache) > 200_000:
-                            case_cache.clear()
-                        new = case_cache[(surf, orig)] = apply_case(surf, orig)
-                    if new != orig:
-                        replacements.setdefault(ln, {})[a] = (b, new, confs[i])
+            choice, confs = got
+            if collect:
+                th = self.DOC_PAIR_CONFIDENCE
+                for i in range(len(choice) - 1):
+                    p0, p1 = phrase[i], phrase[i + 1]
+                    if p0[0] >= 0 and p1[0] >= 0 and confs[i] >= th and confs[i + 1] >= th:
+                        u, v = p0[3][choice[i]][0], p1[3][choice[i + 1]][0]
+                        if u >= FIRST_ID and v >= FIRST_ID:
+                            found.add((u, v))
+            for i, ci in enumerate(choice):
+                ln, a, b, cands, _ = phrase[i]
+                surf = cands[ci][2] if ln >= 0 else None
+                if surf is None:
+                    continue
+                orig = lines[ln][a:b]
+                new = case_cache.get((surf, orig))
+                if new is None:
+                    if len(case_cache) > 200_000:
+                        case_cache.clear()
+                    new = case_cache[(surf, orig)] = apply_case(surf, orig)
+                if new != orig:
+                    replacements.setdefault(ln, {})[a] = (b, new, confs[i])
             phrase.clear()
 
         soft = [(SOFT, 0, None)]
