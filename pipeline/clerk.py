@@ -23,7 +23,7 @@ from typing import Any, Iterable, Iterator, Optional
 
 from pipeline import ids
 from pipeline.links import display_date, suggestions_map
-from pipeline.outputs import Spool
+from pipeline.outputs import Spool, json_at, write_json_object
 
 COL_NO = "STT"
 COL_NUMBER = "Số, ký hiệu"
@@ -325,10 +325,10 @@ class TaskList(Spool):
 
         # nhiem_vu.index.json, the bytes of write_json({"columns", "rows", "documents"})
         with atomic_writer(out / INDEX_FILE) as fh:
-            fh.write('{\n  "columns": ' + _indented(COLUMNS, 1) + ',\n  "rows": ')
-            _write_json_object(fh, db.execute("SELECT row_id, shown FROM shown ORDER BY pos"), 1)
+            fh.write('{\n  "columns": ' + json_at(COLUMNS, 1) + ',\n  "rows": ')
+            write_json_object(fh, db.execute("SELECT row_id, shown FROM shown ORDER BY pos"), 1)
             fh.write(',\n  "documents": ')
-            _write_json_object(fh, db.execute("SELECT doc_id, entry FROM doc_index ORDER BY seq"), 1)
+            write_json_object(fh, db.execute("SELECT doc_id, entry FROM doc_index ORDER BY seq"), 1)
             fh.write("\n}\n")
 
         with atomic_writer(out / "nhiem_vu.xlsx", "wb") as fh:
@@ -387,23 +387,6 @@ def _styled(ws, cell_class, value, font=None, alignment=None, number_format=None
     if fill is not None:
         cell.fill = fill
     return cell
-
-
-def _indented(value: Any, level: int) -> str:
-    """``value`` as json.dump(indent=2) writes it at nesting ``level``."""
-    return json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n" + "  " * level)
-
-
-def _write_json_object(fh, pairs: Iterable[tuple[str, str]], level: int) -> None:
-    """An object of (key, JSON text of the value) pairs, written as json.dump(indent=2) writes
-    it at nesting ``level``, one pair at a time."""
-    pad = "\n" + "  " * (level + 1)
-    first = True
-    for key, value in pairs:
-        fh.write(("{" if first else ",") + pad + json.dumps(key, ensure_ascii=False) + ": "
-                 + _indented(json.loads(value), level + 1))
-        first = False
-    fh.write("{}" if first else "\n" + "  " * level + "}")
 
 
 # ---------------------------------------------------------------- reading back

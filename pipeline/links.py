@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Optional
 
 from pipeline.ids import fold, normalize_number_symbol
-from pipeline.outputs import Spool
+from pipeline.outputs import Spool, json_at, write_json_array
 
 _ABBREVIATIONS = [
     (r"\bubnd\b", "uy ban nhan dan"),
@@ -394,10 +394,9 @@ class LinkSpool(Spool):
             fh.write("{")
             for kind in KINDS:
                 fh.write(f'\n  "{kind}": ')
-                _write_json_array(fh, links.get(kind), 1)
+                write_json_array(fh, links.get(kind), 1)
                 fh.write(",")
-            fh.write('\n  "counts": ' + json.dumps(links.counts, ensure_ascii=False, indent=2).replace("\n", "\n  ")
-                     + "\n}\n")
+            fh.write('\n  "counts": ' + json_at(links.counts, 1) + "\n}\n")
         return links
 
 
@@ -439,14 +438,3 @@ class Links:
 
     def to_dict(self) -> dict[str, Any]:
         return {**{kind: list(self.get(kind)) for kind in KINDS}, "counts": dict(self.counts)}
-
-
-def _write_json_array(fh, items: Iterable[Any], level: int) -> None:
-    """A list written as json.dump(indent=2) writes it at nesting ``level``, item by item."""
-    pad = "\n" + "  " * (level + 1)
-    first = True
-    for item in items:
-        fh.write(("[" if first else ",") + pad
-                 + json.dumps(item, ensure_ascii=False, indent=2).replace("\n", pad))
-        first = False
-    fh.write("[]" if first else "\n" + "  " * level + "]")

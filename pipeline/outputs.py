@@ -48,6 +48,35 @@ def write_json(path: Path, obj: Any) -> None:
         fh.write("\n")
 
 
+# pieces of a JSON file written as ``to_json`` writes the whole, one item at a time (links.json
+# and nhiem_vu.index.json are written from temporary databases, never held whole)
+
+def json_at(value: Any, level: int) -> str:
+    """``value`` as ``to_json`` writes it at nesting ``level``."""
+    return json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n" + "  " * level)
+
+
+def write_json_array(fh, items: Iterable[Any], level: int) -> None:
+    """A list at nesting ``level``, item by item."""
+    pad = "\n" + "  " * (level + 1)
+    first = True
+    for item in items:
+        fh.write(("[" if first else ",") + pad + json_at(item, level + 1))
+        first = False
+    fh.write("[]" if first else "\n" + "  " * level + "]")
+
+
+def write_json_object(fh, pairs: Iterable[tuple[str, str]], level: int) -> None:
+    """An object at nesting ``level`` from (key, JSON text of the value) pairs, pair by pair."""
+    pad = "\n" + "  " * (level + 1)
+    first = True
+    for key, value in pairs:
+        fh.write(("{" if first else ",") + pad + json.dumps(key, ensure_ascii=False) + ": "
+                 + json_at(json.loads(value), level + 1))
+        first = False
+    fh.write("{}" if first else "\n" + "  " * level + "}")
+
+
 def duty_rows(document: dict[str, Any]) -> list[dict[str, Any]]:
     """One flat row per task × agency (RECORDS.md, Duty)."""
     from pipeline.ids import duty_id, task_key
