@@ -116,15 +116,10 @@ def extract_parties(doc: Document, settings: dict) -> Document:
     return doc
 
 
-def extract_signer(lines: list[str], closing_start: int) -> Signer:
-    """The signature block sits beside or after Nơi nhận (line closing_start; len(lines)
-    when there is none): authority, capacity, title, name."""
-    return _signer_at(lines, closing_start)[0]
-
-
 def _signer_at(lines: list[str], closing_start: int) -> tuple[Signer, Optional[int]]:
-    """The signer and the line its block starts on.  The first signature-like block that
-    ends in a name is taken (a quyết định opens with its signer's title, "CHỦ TỊCH ỦY BAN
+    """The signer and the line its block starts on.  The signature block sits beside or
+    after Nơi nhận (line ``closing_start``; len(lines) when there is none): authority,
+    capacity, title, name.  The first signature-like block that ends in a name is taken (a quyết định opens with its signer's title, "CHỦ TỊCH ỦY BAN
     NHÂN DÂN TỈNH …", which signs nothing); when none does, what the first one gives."""
     if closing_start >= len(lines):     # no Nơi nhận: anywhere after the first lines
         lo, hi = 5, len(lines)
